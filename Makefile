@@ -1,0 +1,93 @@
+# volley: one Makefile. Objects go to build/<variant>/, `V=1` shows full commands.
+#   make            build ./volley
+#   make test       install missing deps, build, run unit + integration tests
+#   make demo       the main job against a local world
+#   make SANITIZE=address,undefined test   (or SANITIZE=thread)
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+SANITIZE ?=
+comma    := ,
+VARIANT  := $(if $(SANITIZE),$(subst $(comma),-,$(SANITIZE)),default)
+BUILD    := build/$(VARIANT)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -Iinclude -MMD -MP -pthread
+LDLIBS   := -lmbedtls -lmbedx509 -lmbedcrypto -lcares -lpthread
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
+LIBOBJS  := $(filter-out $(BUILD)/main.o,$(OBJS))
+UNITS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+BIN      := $(if $(SANITIZE),$(BUILD)/volley,volley)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps test unit integration demo bench fmt clean asan install uninstall
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	@echo "LINK $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libvolley.a: $(LIBOBJS)
+	@echo "AR   $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	@echo "CC   $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libvolley.a | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	@echo "CC   $<"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvolley.a -lcmocka $(LDLIBS)
+
+$(BUILD):
+	@mkdir -p $@
+
+deps:
+	@tools/deps.sh
+
+unit: $(UNITS)
+	@tools/run-unit.sh $(UNITS)
+
+integration: $(BIN)
+	@VOLLEY=$(abspath $(BIN)) tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory unit integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench.sh
+
+asan:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
+
+fmt:
+	clang-format -i src/*.c include/*.h tests/*.c
+
+install: volley
+	install -Dm755 volley $(DESTDIR)$(PREFIX)/bin/volley
+	install -Dm644 volley.1 $(DESTDIR)$(PREFIX)/share/man/man1/volley.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/volley $(DESTDIR)$(PREFIX)/share/man/man1/volley.1
+
+clean:
+	rm -rf build volley volley-static
+
+-include $(OBJS:.o=.d) $(UNITS:=.d)

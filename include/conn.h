@@ -1,0 +1,125 @@
+/* One client connection: connect, TLS handshake, send requests, parse responses, keep-alive.
+ * A connection serves the jobs queued on it in order (more than one when pipelining) and reports
+ * each job's end, and its own closing, to its owner through struct conn_env callbacks. */
+#ifndef VOLLEY_CONN_H
+#define VOLLEY_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bindaddr.h"
+#include "hostcache.h"
+#include "http_parse.h"
+#include "reactor.h"
+#include "sink.h"
+#include "tls.h"
+#include "url.h"
+
+enum job_action { JOB_SAVE, JOB_REDIRECT, JOB_HTTP_ERROR };
+
+/* One URL's fetch. Owned by a worker; borrowed by the connection it is queued on. */
+struct job {
+    struct job *next;
+    size_t idx;                /* position in the URL list */
+    const char *url;           /* the list's string, or redirect */
+    char *redirect;            /* owned: the URL being fetched after a redirect */
+    char *location;            /* owned: a resolved Location waiting for the body to end */
+    const struct hc_entry *he; /* its host's addresses, once looked up */
+    struct url u;              /* views into url */
+    enum sink_kind sink;
+    unsigned hops;           /* redirects followed */
+    unsigned attempts;       /* counted tries */
+    bool free_retry;         /* the one uncounted resend after a reused connection failed */
+    uint16_t limit_requeues; /* uncounted requeues after hitting a client limit */
+    bool answered;           /* a response byte arrived for the current try */
+    bool connect_only;       /* --hold-idle: done once the connection is ready, no request */
+    bool ping;               /* --hold-ping: a keep-alive probe, not one of the run's URLs */
+    enum job_action action;
+    int status;     /* last HTTP status */
+    uint64_t bytes; /* body bytes of the last response */
+    uint64_t start_us;
+    uint32_t retry_after; /* seconds, from the last response's Retry-After */
+    struct timer backoff; /* armed while waiting to retry */
+    void *owner;          /* the worker, for the backoff callback */
+    char *body;           /* SINK_MEMORY result, owned */
+    size_t body_len;
+};
+
+struct conn;
+
+struct conn_env {
+    struct reactor *r;
+    struct tls_thread *tls;
+    const char *output_dir;
+    uint64_t max_size;
+    unsigned timeout_ms, connect_timeout_ms, idle_ms;
+    /* A job left the connection: err 0 means a complete response (see job->action), else a
+     * failure. reusable tells whether the connection can take another request now. */
+    void (*job_done)(void *arg, struct conn *c, struct job *j, int err);
+    /* The connection closed and its slot is free. */
+    void (*closed)(void *arg, struct conn *c);
+    /* The TLS session to offer for c's host, or NULL; and where to store a new one. */
+    struct tls_session *(*session)(void *arg, const struct conn *c);
+    /* A handshake finished (resumed or not). */
+    void (*handshaken)(void *arg, struct conn *c, bool resumed);
+    /* The connection is ready for requests (TCP connected, TLS done). */
+    void (*established)(void *arg, struct conn *c);
+    void *arg;
+    uint64_t *tag_seq;                /* temporary file names */
+    unsigned max_requests;            /* --requests-per-conn; 0 = no limit */
+    const struct bindaddr_set *binds; /* --bind, or NULL */
+    size_t *bind_cursor;
+    unsigned thread_id;
+};
+
+enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY, CONN_CLOSING };
+
+struct conn {
+    const struct conn_env *env;
+    enum conn_state state;
+    struct reactor_io io;
+    struct timer timer;
+    int deferred_err; /* failure found inside a call, reported from a 0 ms timer */
+    /* target */
+    enum url_scheme scheme;
+    uint16_t port;
+    bool ip_literal;
+    char host[256];
+    const struct hc_entry *he;
+    unsigned addr_idx;
+    struct tls_conn *tls; /* owned, https only */
+    /* jobs: head is being answered; all have been (or are being) sent */
+    struct job *head, *tail;
+    unsigned inflight;
+    unsigned served; /* responses completed on this connection */
+    bool keep_alive; /* the last response allowed reuse */
+    bool was_ready;  /* reached CONN_READY since conn_open (kept through close) */
+    /* output */
+    char *wbuf;
+    size_t wlen, wpos, wcap;
+    /* input */
+    char *rbuf;
+    size_t rpos, rlen, rcap;
+    bool in_body;
+    struct http_body body;
+    struct sink sink;
+    uint64_t last_active; /* ms, for choosing an idle connection to evict */
+};
+
+void conn_init(struct conn *c, const struct conn_env *env);
+void conn_fini(struct conn *c);
+/* Open a connection for j's scheme/host/port to the addresses of he, and queue j. */
+void conn_open(struct conn *c, struct job *j, const struct hc_entry *he);
+/* Queue j (same scheme/host/port) on an open connection and send its request. */
+void conn_push(struct conn *c, struct job *j);
+/* Close now; queued jobs are handed back through job_done with err. */
+void conn_close(struct conn *c, int err);
+/* Open, keep-alive, and serving scheme/host/port. */
+bool conn_matches(const struct conn *c, const struct url *u);
+static inline bool conn_idle(const struct conn *c)
+{
+    return c->state == CONN_READY && c->inflight == 0;
+}
+
+#endif

@@ -1,0 +1,68 @@
+/* Host name -> addresses, shared by all reactor threads, so each name is looked up once per run.
+ * The first thread to ask owns the lookup; others register as waiters and are woken when it
+ * completes. A finished entry is immutable and may be read without the lock. */
+#ifndef VOLLEY_HOSTCACHE_H
+#define VOLLEY_HOSTCACHE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define HC_MAX_ADDRS 8
+#define HC_MAX_THREADS 64
+
+enum hc_state { HC_RESOLVING, HC_READY };
+
+struct hc_addr {
+    int family; /* AF_INET or AF_INET6 */
+    union {
+        struct in_addr v4;
+        struct in6_addr v6;
+    } a;
+};
+
+struct hc_entry {
+    struct hc_entry *next; /* bucket chain */
+    enum hc_state state;
+    int err; /* 0 or VL_EDNS* when READY */
+    uint32_t naddr;
+    struct hc_addr addr[HC_MAX_ADDRS];
+    uint64_t waiters;   /* bit per thread id waiting on this entry */
+    uint64_t lookup_us; /* how long the lookup took */
+    char name[];
+};
+
+/* Called (outside the lock) for each waiting thread when an entry becomes ready. */
+typedef void (*hostcache_wake_cb)(void *arg, unsigned thread_id);
+
+struct hostcache {
+    pthread_mutex_t mu;
+    struct hc_entry **buckets;
+    size_t nbuckets, count;
+    hostcache_wake_cb wake;
+    void *wake_arg;
+};
+
+enum hc_result { HC_HIT, HC_WAIT, HC_OWNER };
+
+/* Whether e's lookup has finished; then its err and addresses may be read. */
+static inline bool hc_ready(const struct hc_entry *e)
+{
+    return __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == HC_READY;
+}
+
+int hostcache_init(struct hostcache *hc, hostcache_wake_cb wake, void *wake_arg);
+void hostcache_fini(struct hostcache *hc);
+/* Find or create name's entry. HC_HIT: *out is ready. HC_WAIT: another thread resolves it and
+ * thread_id will be woken. HC_OWNER: the caller must resolve it and call hostcache_finish.
+ * Returns VL_ENOMEM on allocation failure. */
+int hostcache_get(struct hostcache *hc, const char *name, size_t len, unsigned thread_id,
+                  struct hc_entry **out);
+/* Insert a ready entry with one address (--resolve); replaces nothing. Returns 0 or VL_ENOMEM. */
+int hostcache_put(struct hostcache *hc, const char *name, const struct hc_addr *addr);
+/* Publish the owner's result (err, and addresses already written into e) and wake waiters. */
+void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err);
+
+#endif

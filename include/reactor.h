@@ -1,0 +1,56 @@
+/* One epoll loop per thread: fd interest with callbacks, timers, a cross-thread wakeup.
+ * Knows nothing of HTTP. Level-triggered; EPOLLERR/EPOLLHUP are reported as readable+writable. */
+#ifndef VOLLEY_REACTOR_H
+#define VOLLEY_REACTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "timer.h"
+
+#define REACTOR_READ 1
+#define REACTOR_WRITE 2
+
+struct reactor;
+struct reactor_io;
+typedef void (*reactor_io_cb)(struct reactor *r, struct reactor_io *io, int events);
+typedef void (*reactor_wake_cb)(struct reactor *r, void *arg);
+
+/* Embedded in its owner; epoll_data.ptr points here. */
+struct reactor_io {
+    int fd;
+    int mask; /* current interest */
+    reactor_io_cb cb;
+    void *arg;
+};
+
+struct reactor {
+    int epfd;
+    int wakefd; /* eventfd: other threads call reactor_wake */
+    struct reactor_io wake_io;
+    reactor_wake_cb on_wake;
+    void *wake_arg;
+    struct timer_heap timers;
+    uint64_t now;           /* ms, refreshed once per loop turn */
+    volatile bool stopping; /* set by reactor_stop from the loop's own thread */
+};
+
+/* Create the epoll instance and wakeup eventfd. Returns 0 or a VL_E* code. */
+int reactor_init(struct reactor *r, reactor_wake_cb on_wake, void *wake_arg);
+void reactor_fini(struct reactor *r);
+
+void reactor_io_init(struct reactor_io *io, int fd, reactor_io_cb cb, void *arg);
+/* Set the interest of io to mask (0 removes it from epoll). Returns 0 or VL_ESYS. */
+int reactor_watch(struct reactor *r, struct reactor_io *io, int mask);
+
+/* Arm a timer at now + ms (reactor's clock). */
+int reactor_timer_in(struct reactor *r, struct timer *t, uint64_t ms);
+void reactor_timer_cancel(struct reactor *r, struct timer *t);
+
+/* Run timers and I/O callbacks until reactor_stop. */
+void reactor_run(struct reactor *r);
+void reactor_stop(struct reactor *r);
+/* Thread-safe: make r's loop call on_wake soon. */
+void reactor_wake(struct reactor *r);
+
+#endif

@@ -1,0 +1,24 @@
+/* The end-of-run summary: human-readable text or one JSON object (schema version 1). */
+#ifndef VOLLEY_REPORT_H
+#define VOLLEY_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+struct run_info {
+    unsigned threads, conns;
+    size_t urls;
+    double wall_s;
+    double cpu_user_s, cpu_sys_s;
+    long peak_rss_kb;
+    long rss_base_kb, rss_hold_kb; /* --hold: before connecting, and while holding */
+    double rate_target;            /* --rate, 0 = off */
+    bool hold, dns_only;
+};
+
+void report_text(FILE *out, const struct stats *s, const struct run_info *ri);
+void report_json(FILE *out, const struct stats *s, const struct run_info *ri);
+
+#endif

@@ -1,0 +1,38 @@
+/* Per-thread counters and latency histogram; main merges them after join. */
+#ifndef VOLLEY_STATS_H
+#define VOLLEY_STATS_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "hist.h"
+
+#define STATS_NCODES (-VL_ERR_MIN + 1)
+
+struct stats {
+    uint64_t ok, failed;
+    uint64_t skipped; /* --resume: already saved whole */
+    uint64_t retries; /* counted retries scheduled */
+    uint64_t resent;  /* uncounted resends after a reused connection closed */
+    uint64_t client_limit_requeues;
+    uint64_t client_limits[3];      /* events: open files, ephemeral ports, kernel buffers */
+    uint64_t by_code[STATS_NCODES]; /* failures indexed by -code */
+    uint64_t bytes;                 /* body bytes received */
+    uint64_t requests;              /* responses completed, redirects included */
+    uint64_t conns_opened, conns_reused_requests;
+    uint64_t tls_full, tls_resumed;
+    uint64_t dns_lookups, dns_ok, dns_failed;
+    uint64_t conns_established, conns_peak; /* peak: sum of per-thread peaks */
+    uint64_t hold_server_closed, pings_ok, pings_failed;
+    uint64_t establish_us;  /* --hold: slowest thread's time to establish all */
+    uint64_t dns_rcodes[8]; /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED, other */
+    uint64_t dns_timeouts, dns_retries;
+    struct hist latency;     /* per URL, microseconds */
+    struct hist dns_latency; /* per lookup, microseconds */
+};
+
+void stats_init(struct stats *s);
+void stats_fail(struct stats *s, int code);
+void stats_merge(struct stats *dst, const struct stats *src);
+
+#endif

@@ -1,0 +1,74 @@
+/* TLS over nonblocking sockets with mbedTLS. The CA chain is parsed once and shared read-only;
+ * each reactor thread has its own DRBG and ssl config (so no lock guards the RNG); each
+ * connection has its own context whose bio reads and writes the socket directly. */
+#ifndef VOLLEY_TLS_H
+#define VOLLEY_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "err.h"
+
+struct tls_shared {
+    mbedtls_x509_crt ca;
+    bool insecure;
+};
+
+struct tls_thread {
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_ssl_config conf;
+};
+
+/* A saved session for resumption with one host (ticket or id). */
+struct tls_session {
+    mbedtls_ssl_session s;
+    bool valid;
+};
+
+struct tls_conn {
+    mbedtls_ssl_context ssl;
+    int fd;
+    bool resumed;   /* the last handshake resumed a session */
+    uint8_t ip_len; /* 4 or 16 when the host is an IP literal to match against iPAddress SANs */
+    unsigned char ip[16];
+};
+
+/* Load the CA bundle (cafile, or the system bundle when NULL). With insecure no CA is needed.
+ * Returns 0, or VL_EUSAGE with a message naming the file and the fix in err. */
+int tls_shared_init(struct tls_shared *s, const char *cafile, bool insecure, char *err,
+                    size_t errlen);
+void tls_shared_fini(struct tls_shared *s);
+
+int tls_thread_init(struct tls_thread *t, const struct tls_shared *s);
+void tls_thread_fini(struct tls_thread *t);
+
+void tls_session_init(struct tls_session *ts);
+void tls_session_fini(struct tls_session *ts);
+
+/* Set up c on fd for host (NUL-terminated; SNI and name check unless ip_literal) and offer
+ * resume's session if valid. Returns 0 or a VL_E* code. Free with tls_conn_fini. */
+int tls_conn_init(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
+                  bool ip_literal, const struct tls_session *resume);
+void tls_conn_fini(struct tls_conn *c);
+
+/* Advance the handshake. IO_OK when done; IO_WANT_READ/IO_WANT_WRITE; IO_ERR with *err set
+ * (VL_ETLS_VERIFY, VL_ETLS_HOSTNAME, VL_ETLS, VL_ERESET). */
+enum io_status tls_handshake(struct tls_conn *c, int *err);
+/* Read up to len bytes into buf: IO_OK with *n > 0, IO_WANT_*, IO_EOF (close_notify or FIN),
+ * IO_ERR with *err. */
+enum io_status tls_read(struct tls_conn *c, char *buf, size_t len, size_t *n, int *err);
+/* Write up to len bytes: IO_OK with *n > 0 written, IO_WANT_*, IO_ERR with *err. */
+enum io_status tls_write(struct tls_conn *c, const char *buf, size_t len, size_t *n, int *err);
+/* Remember c's session in ts for the next connection to the same host. */
+void tls_session_save(struct tls_conn *c, struct tls_session *ts);
+/* Best effort close_notify; never blocks. */
+void tls_close_notify(struct tls_conn *c);
+
+#endif

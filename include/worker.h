@@ -1,0 +1,94 @@
+/* A reactor thread's work: take URLs from the shared cursor, find or open a connection for each,
+ * look up host names once per run, follow redirects, record results. Owns its reactor, c-ares
+ * channel, TLS config, connection slots, TLS sessions and stats. */
+#ifndef VOLLEY_WORKER_H
+#define VOLLEY_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "dns.h"
+#include "hostcache.h"
+#include "manifest.h"
+#include "reactor.h"
+#include "stats.h"
+#include "tls.h"
+
+/* The URLs to fetch, shared by every worker; the cursor hands each out exactly once. */
+struct source {
+    char **urls; /* borrowed */
+    size_t nurls;
+    size_t n;             /* jobs: nurls x --repeat, or SIZE_MAX until the deadline */
+    uint64_t deadline_us; /* --duration: take no job after this; 0 = none */
+    atomic_size_t cursor; /* job i fetches urls[i % nurls] */
+    enum sink_kind sink;
+    FILE *errout; /* per-URL failure lines; NULL when quiet */
+};
+
+/* Everything a worker borrows from main, shared read-only (hostcache has its own lock). */
+struct shared {
+    const struct config *cfg;
+    const struct tls_shared *tls;
+    struct hostcache *hosts;
+    struct hc_entry **resolve; /* one ready entry per --resolve, same order as cfg->resolve */
+    int manifest_fd;           /* -1 without --manifest */
+    const struct manifest_done *done; /* --resume: URLs to skip, or NULL */
+    atomic_int stop;                  /* 0 run, 1 finish in-flight work then stop, 2 stop now */
+    const struct bindaddr_set *binds;
+};
+
+struct session_entry;
+struct worker;
+
+struct worker {
+    unsigned id;
+    const struct shared *sh;
+    struct source *src;
+    struct reactor r;
+    struct dns dns;
+    struct tls_thread tls;
+    struct conn_env env;
+    struct conn *conns; /* cfg->conns slots */
+    unsigned nconns;
+    unsigned busy; /* jobs taken and not finished */
+    bool filling, exhausted;
+    int stop_seen;           /* the shared stop level this worker acted on */
+    struct timer grace;      /* after a first signal: when in-flight work is cut */
+    struct job *backing_off; /* jobs waiting for a retry */
+    uint64_t rng;            /* jitter */
+    size_t bind_cursor;
+    uint64_t next_due_us;     /* --rate: when the next job is due */
+    uint64_t due_interval_us; /* --rate: per-thread interval; 0 = unpaced */
+    struct timer pace;        /* --rate: wakes take() at the next due time */
+    /* --hold */
+    bool holding, hold_ending;
+    struct timer hold_end, hold_ping;
+    uint64_t started_us;
+    unsigned open_now;
+    long rss_hold_kb;                    /* sampled just before the hold ends */
+    struct job *ready_head, *ready_tail; /* jobs to route again (redirects, resends) */
+    struct job *dns_wait;                /* jobs whose host lookup is under way */
+    struct job *free_jobs;
+    struct session_entry **sessions; /* per host:port TLS sessions, hashed */
+    uint64_t tag_seq;
+    struct stats stats;
+    char *index_body; /* SINK_MEMORY result of the last job, owned */
+    size_t index_len;
+    int index_err;
+    pthread_t thread;
+};
+
+/* Set up everything but the connections' sockets. Returns 0 or VL_E* with err filled. */
+int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *err, size_t errlen);
+void worker_fini(struct worker *w);
+/* Fetch src's URLs until the cursor runs out and every job has ended. */
+void worker_run(struct worker *w, struct source *src);
+/* Thread-safe wake from another thread (host lookup finished, stop requested). */
+void worker_wake(struct worker *w);
+
+#endif

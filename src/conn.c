@@ -1,0 +1,606 @@
+/* conn.c: the connection state machine. One function per state; every failure ends in
+ * conn_close, which hands the queued jobs back to the worker. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "http_request.h"
+
+#define RBUF_INIT (16 * 1024)
+#define RBUF_MAX (HTTP_MAX_HEAD + 16 * 1024)
+#define WBUF_INIT 2048
+#define WBUF_MAX (64 * 1024)
+#define READS_PER_EVENT 16
+#define MAX_HEADERS 100
+
+static void on_io(struct reactor *r, struct reactor_io *io, int events);
+static void on_timer(void *arg);
+static void flush(struct conn *c);
+static void start_ready(struct conn *c);
+
+void conn_init(struct conn *c, const struct conn_env *env)
+{
+    memset(c, 0, sizeof(*c));
+    c->env = env;
+    c->state = CONN_FREE;
+    reactor_io_init(&c->io, -1, on_io, c);
+    timer_init(&c->timer, on_timer, c);
+}
+
+void conn_fini(struct conn *c)
+{
+    if (c->state != CONN_FREE)
+        conn_close(c, VL_EINTR);
+    free(c->rbuf);
+    free(c->wbuf);
+    c->rbuf = c->wbuf = NULL;
+}
+
+bool conn_matches(const struct conn *c, const struct url *u)
+{
+    unsigned max = c->env->max_requests;
+    return c->state == CONN_READY && c->keep_alive && (!max || c->served + c->inflight < max) &&
+           c->scheme == u->scheme && c->port == u->port && strlen(c->host) == u->host_len &&
+           strncasecmp(c->host, u->host, u->host_len) == 0;
+}
+
+static void arm(struct conn *c, unsigned ms)
+{
+    reactor_timer_in(c->env->r, &c->timer, ms);
+}
+
+/* Report err from a 0 ms timer: callers deep in a call chain never re-enter the worker. */
+static void defer_close(struct conn *c, int err)
+{
+    if (!c->deferred_err)
+        c->deferred_err = err;
+    arm(c, 0);
+}
+
+static void interest(struct conn *c, int mask)
+{
+    if (reactor_watch(c->env->r, &c->io, mask) < 0)
+        defer_close(c, VL_ESYS);
+}
+
+static void set_target(struct conn *c, const struct url *u)
+{
+    c->scheme = u->scheme;
+    c->port = u->port;
+    size_t n = u->host_len < sizeof(c->host) - 1 ? u->host_len : sizeof(c->host) - 1;
+    memcpy(c->host, u->host, n);
+    c->host[n] = '\0';
+    struct in_addr tmp;
+    c->ip_literal = u->ipv6 || inet_pton(AF_INET, c->host, &tmp) == 1;
+}
+
+static socklen_t make_addr(const struct hc_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        s6->sin6_addr = a->a.v6;
+        return sizeof(*s6);
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    s4->sin_addr = a->a.v4;
+    return sizeof(*s4);
+}
+
+/* Try he's addresses from addr_idx on. Returns 0 when a connect is under way or done. */
+static int try_connect(struct conn *c)
+{
+    int err = VL_ECONNECT;
+    for (; c->addr_idx < c->he->naddr; c->addr_idx++) {
+        struct sockaddr_storage ss;
+        const struct hc_addr *a = &c->he->addr[c->addr_idx];
+        socklen_t len = make_addr(a, c->port, &ss);
+        int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return err_from_errno(errno); /* a client limit: no point trying other addresses */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        int rc = bindaddr_apply(c->env->binds, fd, a->family, c->env->bind_cursor);
+        if (rc == 0 && (connect(fd, (struct sockaddr *)&ss, len) == 0 || errno == EINPROGRESS)) {
+            reactor_io_init(&c->io, fd, on_io, c);
+            return 0;
+        }
+        err = rc < 0 ? rc : err_from_errno(errno);
+        close(fd);
+        if (err_is_client_limit(err))
+            return err; /* ours, not this address's: the worker backs off and requeues */
+    }
+    return err;
+}
+
+void conn_open(struct conn *c, struct job *j, const struct hc_entry *he)
+{
+    set_target(c, &j->u);
+    c->he = he;
+    c->addr_idx = 0;
+    c->served = 0;
+    c->keep_alive = true;
+    c->was_ready = false;
+    c->state = CONN_CONNECTING;
+    conn_push(c, j);
+    int rc = try_connect(c);
+    if (rc < 0) {
+        defer_close(c, rc);
+        return;
+    }
+    interest(c, REACTOR_WRITE);
+    arm(c, c->env->connect_timeout_ms);
+}
+
+static void start_handshake(struct conn *c)
+{
+    c->tls = malloc(sizeof(*c->tls));
+    struct tls_session *s = c->env->session(c->env->arg, c);
+    if (!c->tls || tls_conn_init(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s) < 0) {
+        free(c->tls);
+        c->tls = NULL;
+        defer_close(c, VL_ENOMEM);
+        return;
+    }
+    c->state = CONN_HANDSHAKE;
+    arm(c, c->env->connect_timeout_ms);
+}
+
+static void on_connected(struct conn *c)
+{
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+        soerr = errno;
+    if (soerr) {
+        /* This address failed: the next one, if any (RFC 8305 lite: in turn, no racing). */
+        reactor_watch(c->env->r, &c->io, 0);
+        close(c->io.fd);
+        c->io.fd = -1;
+        c->addr_idx++;
+        int rc = c->addr_idx < c->he->naddr ? try_connect(c) : err_from_errno(soerr);
+        if (rc < 0) {
+            conn_close(c, rc);
+            return;
+        }
+        interest(c, REACTOR_WRITE);
+        return;
+    }
+    if (c->scheme == URL_HTTPS) {
+        start_handshake(c);
+        interest(c, REACTOR_WRITE);
+        return;
+    }
+    start_ready(c);
+}
+
+static void do_handshake(struct conn *c)
+{
+    int err = 0;
+    enum io_status st = tls_handshake(c->tls, &err);
+    if (st == IO_WANT_READ || st == IO_WANT_WRITE) {
+        interest(c, st == IO_WANT_READ ? REACTOR_READ : REACTOR_WRITE);
+        return;
+    }
+    if (st != IO_OK) {
+        conn_close(c, err);
+        return;
+    }
+    struct tls_session *s = c->env->session(c->env->arg, c);
+    if (s && !c->tls->resumed)
+        tls_session_save(c->tls, s);
+    c->env->handshaken(c->env->arg, c, c->tls->resumed);
+    start_ready(c);
+}
+
+static void start_ready(struct conn *c)
+{
+    c->state = CONN_READY;
+    c->was_ready = true;
+    c->env->established(c->env->arg, c);
+    struct job *j = c->head;
+    if (j && j->connect_only && j == c->tail) {
+        /* --hold-idle: the job was only to get here. */
+        c->head = c->tail = NULL;
+        c->inflight = 0;
+        j->action = JOB_SAVE;
+        c->last_active = c->env->r->now;
+        arm(c, c->env->idle_ms);
+        interest(c, REACTOR_READ); /* to notice the server closing */
+        c->env->job_done(c->env->arg, c, j, 0);
+        return;
+    }
+    arm(c, c->env->timeout_ms);
+    flush(c);
+}
+
+/* Write as much of wbuf as the socket takes; interest follows what is left. */
+static void flush(struct conn *c)
+{
+    while (c->wpos < c->wlen) {
+        size_t n = 0;
+        int err = 0;
+        enum io_status st;
+        if (c->tls) {
+            st = tls_write(c->tls, c->wbuf + c->wpos, c->wlen - c->wpos, &n, &err);
+        } else {
+            ssize_t w = send(c->io.fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
+            st = w >= 0 ? IO_OK : errno == EAGAIN ? IO_WANT_WRITE : IO_ERR;
+            n = w > 0 ? (size_t)w : 0;
+            err = st == IO_ERR ? err_from_errno(errno) : 0;
+        }
+        if (st == IO_ERR) {
+            defer_close(c, err);
+            return;
+        }
+        if (st != IO_OK)
+            break;
+        c->wpos += n;
+    }
+    if (c->wpos == c->wlen)
+        c->wpos = c->wlen = 0;
+    interest(c, REACTOR_READ | (c->wlen ? REACTOR_WRITE : 0));
+}
+
+static int append_request(struct conn *c, struct job *j)
+{
+    if (j->connect_only)
+        return 0;
+    if (!c->wbuf) {
+        c->wbuf = malloc(WBUF_INIT);
+        c->wcap = c->wbuf ? WBUF_INIT : 0;
+    }
+    unsigned max = c->env->max_requests;
+    bool last = max && c->served + c->inflight >= max; /* inflight already counts j */
+    while (c->wbuf && http_request_write(c->wbuf, &c->wlen, c->wcap, &j->u, last) < 0) {
+        if (c->wcap >= WBUF_MAX)
+            return VL_EURL; /* a request line this long is no URL a server accepts */
+        char *w = realloc(c->wbuf, c->wcap * 2);
+        if (!w)
+            return VL_ENOMEM;
+        c->wbuf = w;
+        c->wcap *= 2;
+    }
+    return c->wbuf ? 0 : VL_ENOMEM;
+}
+
+void conn_push(struct conn *c, struct job *j)
+{
+    j->next = NULL;
+    j->answered = false;
+    if (c->tail)
+        c->tail->next = j;
+    else
+        c->head = j;
+    c->tail = j;
+    if (c->inflight++ == 0 && c->state == CONN_READY)
+        arm(c, c->env->timeout_ms);
+    int rc = append_request(c, j);
+    if (rc < 0) {
+        defer_close(c, rc);
+        return;
+    }
+    if (c->state == CONN_READY)
+        flush(c);
+}
+
+/* The head of the queue got its whole response. */
+static void finish_job(struct conn *c, int err)
+{
+    struct job *j = c->head;
+    c->head = j->next;
+    if (!c->head)
+        c->tail = NULL;
+    c->inflight--;
+    c->served++;
+    c->in_body = false;
+    j->bytes = c->sink.bytes;
+    if (j->action == JOB_SAVE && err == 0)
+        err = sink_commit(&c->sink);
+    if (j->action == JOB_SAVE && err == 0 && j->sink == SINK_MEMORY)
+        j->body = sink_take(&c->sink, &j->body_len);
+    sink_abort(&c->sink);
+    c->last_active = c->env->r->now;
+    if (c->inflight)
+        arm(c, c->env->timeout_ms);
+    else
+        arm(c, c->env->idle_ms);
+    c->env->job_done(c->env->arg, c, j, err);
+}
+
+static bool is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* A final response head for the queue's head job: decide what its body is for. */
+static int start_body(struct conn *c, const struct http_response *resp)
+{
+    struct job *j = c->head;
+    struct http_meta meta;
+    if (http_response_meta(resp, false, &meta) < 0)
+        return VL_EHTTP;
+    c->keep_alive = meta.keep_alive;
+    j->status = resp->status;
+    j->retry_after = meta.retry_after;
+    if (meta.framing == HTTP_BODY_LENGTH && meta.length > c->env->max_size)
+        return VL_EBODY_SIZE;
+    enum sink_kind kind = SINK_DISCARD;
+    if (is_redirect(resp->status) && meta.location) {
+        j->action = JOB_REDIRECT;
+        char *dst = malloc(8192);
+        int n = dst ? url_resolve(&j->u, meta.location, meta.location_len, dst, 8192) : -1;
+        if (n < 0) {
+            free(dst);
+            return dst ? VL_EREDIRECT : VL_ENOMEM;
+        }
+        free(j->location);
+        j->location = dst;
+    } else if (resp->status >= 200 && resp->status < 300) {
+        j->action = JOB_SAVE;
+        kind = j->sink;
+    } else {
+        j->action = JOB_HTTP_ERROR;
+    }
+    int rc = sink_open(&c->sink, kind, c->env->output_dir, &j->u, c->env->max_size,
+                       ((uint64_t)c->env->thread_id << 48) | ++*c->env->tag_seq);
+    if (rc < 0)
+        return rc;
+    http_body_init(&c->body, meta.framing, meta.length);
+    c->in_body = true;
+    return 0;
+}
+
+/* The parser also says -1 when a head has more lines than MAX_HEADERS. Such a head is judged
+ * by its size once it is whole: over 64 KiB is VL_EHEADER_SIZE, else malformed. Returns 0 to
+ * wait for more input, or the error. */
+static int judge_parse_error(const char *p, size_t len)
+{
+    size_t lines = 0;
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + len - q))) != NULL; q++)
+        if (++lines > MAX_HEADERS)
+            break;
+    if (lines <= MAX_HEADERS)
+        return VL_EHTTP;
+    const char *end = memmem(p, len, "\r\n\r\n", 4);
+    if (end)
+        return (size_t)(end - p) >= HTTP_MAX_HEAD ? VL_EHEADER_SIZE : VL_EHTTP;
+    return len >= HTTP_MAX_HEAD ? VL_EHEADER_SIZE : 0;
+}
+
+/* Parse one head from rbuf. Returns 1 when a body starts, 0 for more input, or a VL_E code. */
+static int parse_head(struct conn *c)
+{
+    struct http_header headers[MAX_HEADERS];
+    for (;;) {
+        struct http_response resp = {.headers = headers, .num_headers = MAX_HEADERS};
+        size_t avail = c->rlen - c->rpos;
+        int n = http_parse_head(c->rbuf + c->rpos, avail, &resp);
+        if (n == -2)
+            return avail >= HTTP_MAX_HEAD ? VL_EHEADER_SIZE : 0;
+        if (n < 0)
+            return judge_parse_error(c->rbuf + c->rpos, avail);
+        if ((size_t)n > HTTP_MAX_HEAD)
+            return VL_EHEADER_SIZE;
+        c->rpos += (size_t)n;
+        /* 1xx interim responses are skipped (RFC 9110 section 15.2); 101 is never asked for. */
+        if (resp.status >= 200 || resp.status == 101) {
+            int rc = start_body(c, &resp);
+            return rc < 0 ? rc : 1;
+        }
+    }
+}
+
+/* Feed rbuf to the body decoder. Returns 1 when the response ended, 0 for more, or VL_E. */
+static int feed_body(struct conn *c)
+{
+    while (c->rpos < c->rlen || c->body.framing == HTTP_BODY_NONE) {
+        const char *data;
+        size_t dlen;
+        ssize_t n = http_body_feed(&c->body, c->rbuf + c->rpos, c->rlen - c->rpos, &data, &dlen);
+        if (n < 0)
+            return VL_EHTTP;
+        c->rpos += (size_t)n;
+        if (dlen) {
+            int rc = sink_write(&c->sink, data, dlen);
+            if (rc < 0)
+                return rc;
+        }
+        if (c->body.done)
+            return 1;
+        if (n == 0 && dlen == 0)
+            break;
+    }
+    return 0;
+}
+
+/* Consume every complete response in rbuf. */
+static void process(struct conn *c)
+{
+    while (c->state == CONN_READY && c->head) {
+        int rc = c->in_body ? feed_body(c) : parse_head(c);
+        if (rc < 0) {
+            conn_close(c, rc);
+            return;
+        }
+        if (rc == 0)
+            break;
+        if (c->in_body && c->body.done) {
+            bool close_after = !c->keep_alive;
+            finish_job(c, 0);
+            if (close_after && c->state == CONN_READY) {
+                conn_close(c, VL_ECLOSED);
+                return;
+            }
+        }
+    }
+    if (c->rpos == c->rlen)
+        c->rpos = c->rlen = 0;
+}
+
+static int make_room(struct conn *c)
+{
+    if (c->rpos > 0 && c->rpos == c->rlen)
+        c->rpos = c->rlen = 0;
+    if (c->rlen < c->rcap)
+        return 0;
+    if (c->rpos > 0) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+        return 0;
+    }
+    size_t cap = c->rcap ? c->rcap * 2 : RBUF_INIT;
+    if (cap > RBUF_MAX)
+        return VL_EHEADER_SIZE;
+    char *b = realloc(c->rbuf, cap);
+    if (!b)
+        return VL_ENOMEM;
+    c->rbuf = b;
+    c->rcap = cap;
+    return 0;
+}
+
+static void on_eof(struct conn *c)
+{
+    if (c->in_body && http_body_eof(&c->body) == 0) {
+        finish_job(c, 0);
+        if (c->state != CONN_READY)
+            return;
+    }
+    conn_close(c, c->head ? VL_ECLOSED : 0);
+}
+
+static void do_read(struct conn *c)
+{
+    for (int i = 0; i < READS_PER_EVENT && c->state == CONN_READY; i++) {
+        int rc = make_room(c);
+        if (rc < 0) {
+            conn_close(c, rc);
+            return;
+        }
+        size_t space = c->rcap - c->rlen, n = 0;
+        int err = 0;
+        enum io_status st;
+        if (c->tls) {
+            st = tls_read(c->tls, c->rbuf + c->rlen, space, &n, &err);
+        } else {
+            ssize_t r = recv(c->io.fd, c->rbuf + c->rlen, space, 0);
+            st = r > 0 ? IO_OK : r == 0 ? IO_EOF : errno == EAGAIN ? IO_WANT_READ : IO_ERR;
+            n = r > 0 ? (size_t)r : 0;
+            err = st == IO_ERR ? err_from_errno(errno) : 0;
+        }
+        if (st == IO_EOF) {
+            on_eof(c);
+            return;
+        }
+        if (st == IO_ERR) {
+            conn_close(c, err);
+            return;
+        }
+        if (st != IO_OK) {
+            if (st == IO_WANT_WRITE)
+                interest(c, REACTOR_READ | REACTOR_WRITE);
+            return;
+        }
+        if (c->head)
+            c->head->answered = true;
+        c->rlen += n;
+        process(c);
+        /* A short plain read drained the socket; level-triggered epoll says when there is more.
+         * mbedTLS may still hold decrypted bytes, so TLS reads go on until WANT_READ. */
+        if (!c->tls && n < space)
+            return;
+    }
+}
+
+static void on_io(struct reactor *r, struct reactor_io *io, int events)
+{
+    struct conn *c = io->arg;
+    (void)r;
+    switch (c->state) {
+    case CONN_CONNECTING:
+        on_connected(c);
+        break;
+    case CONN_HANDSHAKE:
+        do_handshake(c);
+        break;
+    case CONN_READY:
+        if (events & REACTOR_WRITE)
+            flush(c);
+        if ((events & REACTOR_READ) && c->state == CONN_READY)
+            do_read(c);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_timer(void *arg)
+{
+    struct conn *c = arg;
+    int err = c->deferred_err;
+    c->deferred_err = 0;
+    if (!err) {
+        switch (c->state) {
+        case CONN_CONNECTING:
+            err = VL_ETIMEOUT_CONNECT;
+            break;
+        case CONN_HANDSHAKE:
+            err = VL_ETIMEOUT_TLS;
+            break;
+        default:
+            err = !c->head ? 0 : c->head->answered ? VL_ETIMEOUT : VL_ETIMEOUT_TTFB;
+            break;
+        }
+    }
+    if (c->state != CONN_FREE)
+        conn_close(c, err);
+}
+
+void conn_close(struct conn *c, int err)
+{
+    if (c->state == CONN_FREE || c->state == CONN_CLOSING)
+        return;
+    c->state = CONN_CLOSING;
+    reactor_timer_cancel(c->env->r, &c->timer);
+    c->deferred_err = 0;
+    if (c->io.fd >= 0) {
+        reactor_watch(c->env->r, &c->io, 0);
+        if (c->tls && err == 0)
+            tls_close_notify(c->tls);
+        close(c->io.fd);
+        c->io.fd = -1;
+    }
+    if (c->tls) {
+        tls_conn_fini(c->tls);
+        free(c->tls);
+        c->tls = NULL;
+    }
+    if (c->in_body)
+        sink_abort(&c->sink);
+    c->in_body = false;
+    c->rpos = c->rlen = c->wpos = c->wlen = 0;
+    struct job *j = c->head;
+    c->head = c->tail = NULL;
+    c->inflight = 0;
+    while (j) {
+        struct job *next = j->next;
+        c->env->job_done(c->env->arg, c, j, err ? err : VL_ECLOSED);
+        j = next;
+    }
+    c->state = CONN_FREE;
+    c->env->closed(c->env->arg, c);
+}

@@ -1,0 +1,136 @@
+/* hostcache.c: the run-wide name -> address table behind "one lookup per host name". */
+#include "hostcache.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+
+static uint64_t hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the lowercased name */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211ULL;
+    }
+    return h;
+}
+
+int hostcache_init(struct hostcache *hc, hostcache_wake_cb wake, void *wake_arg)
+{
+    hc->nbuckets = 1024;
+    hc->count = 0;
+    hc->wake = wake;
+    hc->wake_arg = wake_arg;
+    hc->buckets = calloc(hc->nbuckets, sizeof(*hc->buckets));
+    if (!hc->buckets)
+        return VL_ENOMEM;
+    pthread_mutex_init(&hc->mu, NULL);
+    return 0;
+}
+
+void hostcache_fini(struct hostcache *hc)
+{
+    for (size_t i = 0; i < hc->nbuckets; i++) {
+        struct hc_entry *e = hc->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+    }
+    free(hc->buckets);
+    hc->buckets = NULL;
+    pthread_mutex_destroy(&hc->mu);
+}
+
+static void grow(struct hostcache *hc)
+{
+    size_t n = hc->nbuckets * 2;
+    struct hc_entry **b = calloc(n, sizeof(*b));
+    if (!b)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < hc->nbuckets; i++) {
+        struct hc_entry *e = hc->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            size_t j = hash(e->name, strlen(e->name)) & (n - 1);
+            e->next = b[j];
+            b[j] = e;
+        }
+    }
+    free(hc->buckets);
+    hc->buckets = b;
+    hc->nbuckets = n;
+}
+
+/* Caller holds the lock. */
+static struct hc_entry *find_or_add(struct hostcache *hc, const char *name, size_t len, bool *added)
+{
+    size_t i = hash(name, len) & (hc->nbuckets - 1);
+    for (struct hc_entry *e = hc->buckets[i]; e; e = e->next)
+        if (strncasecmp(e->name, name, len) == 0 && e->name[len] == '\0')
+            return e;
+    struct hc_entry *e = calloc(1, sizeof(*e) + len + 1);
+    if (!e)
+        return NULL;
+    memcpy(e->name, name, len);
+    e->state = HC_RESOLVING;
+    e->next = hc->buckets[i];
+    hc->buckets[i] = e;
+    *added = true;
+    if (++hc->count > hc->nbuckets)
+        grow(hc);
+    return e;
+}
+
+int hostcache_get(struct hostcache *hc, const char *name, size_t len, unsigned thread_id,
+                  struct hc_entry **out)
+{
+    bool added = false;
+    int rc;
+    pthread_mutex_lock(&hc->mu);
+    struct hc_entry *e = find_or_add(hc, name, len, &added);
+    if (!e)
+        rc = VL_ENOMEM;
+    else if (added)
+        rc = HC_OWNER;
+    else if (e->state == HC_READY)
+        rc = HC_HIT;
+    else {
+        e->waiters |= 1ULL << (thread_id % HC_MAX_THREADS);
+        rc = HC_WAIT;
+    }
+    pthread_mutex_unlock(&hc->mu);
+    *out = e;
+    return rc;
+}
+
+int hostcache_put(struct hostcache *hc, const char *name, const struct hc_addr *addr)
+{
+    bool added = false;
+    pthread_mutex_lock(&hc->mu);
+    struct hc_entry *e = find_or_add(hc, name, strlen(name), &added);
+    if (e && added) {
+        e->addr[0] = *addr;
+        e->naddr = 1;
+        __atomic_store_n(&e->state, HC_READY, __ATOMIC_RELEASE);
+    } else if (e && e->naddr < HC_MAX_ADDRS) {
+        e->addr[e->naddr++] = *addr; /* several --resolve addresses for one name */
+    }
+    pthread_mutex_unlock(&hc->mu);
+    return e ? 0 : VL_ENOMEM;
+}
+
+void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err)
+{
+    pthread_mutex_lock(&hc->mu);
+    e->err = err;
+    __atomic_store_n(&e->state, HC_READY, __ATOMIC_RELEASE);
+    uint64_t waiters = e->waiters;
+    e->waiters = 0;
+    pthread_mutex_unlock(&hc->mu);
+    for (unsigned t = 0; waiters; t++, waiters >>= 1)
+        if (waiters & 1)
+            hc->wake(hc->wake_arg, t);
+}

@@ -1,0 +1,226 @@
+/* report.c: the summary. Field names in the JSON form are a documented, stable schema
+ * (README "JSON summary"); new fields may be added, existing ones keep their meaning. */
+#include "report.h"
+
+#include "err.h"
+
+#define REPORT_VERSION 1
+
+typedef unsigned long long ull;
+
+static const char *rcode_names[7] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                     "NOTIMP",  "REFUSED", "other"};
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static double rate(const struct stats *s, const struct run_info *ri)
+{
+    return ri->wall_s > 0 ? (double)(s->ok + s->failed) / ri->wall_s : 0.0;
+}
+
+static uint64_t answered(const struct stats *s)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < 7; i++)
+        n += s->dns_rcodes[i];
+    return n;
+}
+
+static double dns_qps(const struct stats *s, const struct run_info *ri)
+{
+    return ri->wall_s > 0 ? (double)answered(s) / ri->wall_s : 0.0;
+}
+
+static double rss_per_conn(const struct stats *s, const struct run_info *ri)
+{
+    long grown = ri->rss_hold_kb - ri->rss_base_kb;
+    return s->conns_established && grown > 0 ? (double)grown / (double)s->conns_established : 0;
+}
+
+static void human_bytes(char *buf, size_t len, uint64_t b)
+{
+    if (b >= 10ULL << 20)
+        snprintf(buf, len, "%.1f MB", (double)b / (1 << 20));
+    else if (b >= 10ULL << 10)
+        snprintf(buf, len, "%.1f KB", (double)b / (1 << 10));
+    else
+        snprintf(buf, len, "%llu B", (ull)b);
+}
+
+static void text_head(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    char bytes[32];
+    uint64_t ended = s->ok + s->failed + s->skipped;
+    human_bytes(bytes, sizeof(bytes), s->bytes);
+    fprintf(out, "volley: %llu ok, %llu failed", (ull)s->ok, (ull)s->failed);
+    if (s->skipped)
+        fprintf(out, ", %llu skipped (already saved)", (ull)s->skipped);
+    if (ri->urls > ended)
+        fprintf(out, ", %llu not started", (ull)(ri->urls - ended));
+    fprintf(out, ", %s in %.3f s (%.0f req/s), %u threads x %u conns\n", bytes, ri->wall_s,
+            rate(s, ri), ri->threads, ri->conns);
+    if (s->retries || s->resent || s->client_limit_requeues)
+        fprintf(out,
+                "  retries: %llu; resent after a reused connection closed: %llu; client-limit "
+                "requeues: %llu\n",
+                (ull)s->retries, (ull)s->resent, (ull)s->client_limit_requeues);
+}
+
+static void text_hold(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    fprintf(out,
+            "  hold: %llu attempted, %llu established, %llu failed; all up in %.3f s; peak %llu "
+            "concurrent; %llu closed by the server during the hold\n",
+            (ull)(s->ok + s->failed), (ull)s->conns_established, (ull)s->failed,
+            (double)s->establish_us / 1e6, (ull)s->conns_peak, (ull)s->hold_server_closed);
+    fprintf(out, "  hold memory: rss %.1f MB holding, %.1f MB before, %.1f KB per connection\n",
+            ri->rss_hold_kb / 1024.0, ri->rss_base_kb / 1024.0, rss_per_conn(s, ri));
+    if (s->pings_ok || s->pings_failed)
+        fprintf(out, "  hold pings: %llu ok, %llu failed\n", (ull)s->pings_ok,
+                (ull)s->pings_failed);
+}
+
+static void text_dns(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    const struct hist *h = &s->dns_latency;
+    fprintf(out, "  dns: %llu lookups, %llu answered, %llu timed out, %llu retries, %.0f/s;",
+            (ull)s->dns_lookups, (ull)answered(s), (ull)s->dns_timeouts, (ull)s->dns_retries,
+            dns_qps(s, ri));
+    for (int i = 0; i < 7; i++)
+        if (s->dns_rcodes[i])
+            fprintf(out, " %s %llu", rcode_names[i], (ull)s->dns_rcodes[i]);
+    fprintf(out, "\n  dns latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+            ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)), ms(hist_percentile(h, 99)),
+            ms(hist_percentile(h, 99.9)), ms(h->max));
+    if (ri->dns_only && s->dns_lookups)
+        fprintf(out, "  dns client cpu: %.1f us per lookup\n",
+                (ri->cpu_user_s + ri->cpu_sys_s) * 1e6 / (double)s->dns_lookups);
+}
+
+void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    const struct hist *h = &s->latency;
+    text_head(out, s, ri);
+    fprintf(out, "  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+            ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)), ms(hist_percentile(h, 99)),
+            ms(h->max));
+    fprintf(out, "  connections: %llu opened, %llu requests on reused connections\n",
+            (ull)s->conns_opened, (ull)s->conns_reused_requests);
+    fprintf(out, "  tls handshakes: %llu full, %llu resumed\n", (ull)s->tls_full,
+            (ull)s->tls_resumed);
+    if (!ri->dns_only)
+        fprintf(out, "  dns lookups: %llu (%llu failed), p50 %.2f ms\n", (ull)s->dns_lookups,
+                (ull)s->dns_failed, ms(hist_percentile(&s->dns_latency, 50)));
+    fprintf(out, "  cpu: %.3f s user, %.3f s sys; peak rss %.1f MB\n", ri->cpu_user_s,
+            ri->cpu_sys_s, (double)ri->peak_rss_kb / 1024.0);
+    if (ri->hold)
+        text_hold(out, s, ri);
+    if (ri->dns_only)
+        text_dns(out, s, ri);
+    if (ri->rate_target > 0)
+        fprintf(out, "  rate: target %.1f/s, achieved %.1f/s (latency counted from due time)\n",
+                ri->rate_target, rate(s, ri));
+    if (s->client_limits[0] + s->client_limits[1] + s->client_limits[2])
+        fprintf(out,
+                "  client limits hit (requeued, not failures): open files %llu, ephemeral ports "
+                "%llu, kernel buffers %llu\n",
+                (ull)s->client_limits[0], (ull)s->client_limits[1], (ull)s->client_limits[2]);
+    for (int i = 1; i < STATS_NCODES; i++)
+        if (s->by_code[i])
+            fprintf(out, "  failed: %llu %s (%s)\n", (ull)s->by_code[i], err_str(-i), err_tag(-i));
+}
+
+static void json_latency(FILE *out, const char *name, const struct hist *h)
+{
+    fprintf(out, "\"%s\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p99.9\":%.3f,\"max\":%.3f}",
+            name, ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)),
+            ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(h->max));
+}
+
+static bool conn_phase(int code)
+{
+    enum err_kind k = err_kind(code);
+    return k == ERRK_DNS || k == ERRK_CONNECT || k == ERRK_TLS || k == ERRK_TIMEOUT ||
+           k == ERRK_CLIENT;
+}
+
+/* {"tag":count,...}; with conn_only, only failures of the connection phases. */
+static void json_failures(FILE *out, const struct stats *s, bool conn_only)
+{
+    const char *sep = "";
+    fputc('{', out);
+    for (int i = 1; i < STATS_NCODES; i++) {
+        if (!s->by_code[i] || (conn_only && !conn_phase(-i)))
+            continue;
+        fprintf(out, "%s\"%s\":%llu", sep, err_tag(-i), (ull)s->by_code[i]);
+        sep = ",";
+    }
+    fputc('}', out);
+}
+
+static void json_conns(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    fprintf(out,
+            "\"conns\":{\"opened\":%llu,\"reused_requests\":%llu,\"attempted\":%llu,"
+            "\"established\":%llu,\"failed\":%llu,\"peak\":%llu,"
+            "\"server_closed_during_hold\":%llu,\"establish_s\":%.6f,\"failed_by_reason\":",
+            (ull)s->conns_opened, (ull)s->conns_reused_requests,
+            (ull)(ri->hold ? s->ok + s->failed : s->conns_opened), (ull)s->conns_established,
+            (ull)(ri->hold ? s->failed : s->conns_opened - s->conns_established),
+            (ull)s->conns_peak, (ull)s->hold_server_closed, (double)s->establish_us / 1e6);
+    json_failures(out, s, true);
+    fprintf(out,
+            "},\"client_limits\":{\"open_files\":%llu,\"ephemeral_ports\":%llu,"
+            "\"kernel_buffers\":%llu,\"requeues\":%llu},",
+            (ull)s->client_limits[0], (ull)s->client_limits[1], (ull)s->client_limits[2],
+            (ull)s->client_limit_requeues);
+    fprintf(out, "\"rss_kb\":%ld,\"rss_base_kb\":%ld,\"rss_per_conn_kb\":%.2f,",
+            ri->hold ? ri->rss_hold_kb : ri->peak_rss_kb, ri->rss_base_kb, rss_per_conn(s, ri));
+}
+
+static void json_dns(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    fprintf(out,
+            "\"dns\":{\"lookups\":%llu,\"failed\":%llu,\"queries\":%llu,\"answered\":%llu,"
+            "\"timeouts\":%llu,\"retries\":%llu,\"qps\":%.1f,\"rcodes\":{",
+            (ull)s->dns_lookups, (ull)s->dns_failed, (ull)(s->dns_lookups + s->dns_retries),
+            (ull)answered(s), (ull)s->dns_timeouts, (ull)s->dns_retries, dns_qps(s, ri));
+    const char *sep = "";
+    for (int i = 0; i < 7; i++)
+        if (s->dns_rcodes[i]) {
+            fprintf(out, "%s\"%s\":%llu", sep, rcode_names[i], (ull)s->dns_rcodes[i]);
+            sep = ",";
+        }
+    fprintf(out, "},");
+    json_latency(out, "latency_ms", &s->dns_latency);
+    fprintf(out, ",\"cpu_us_per_lookup\":%.2f},",
+            s->dns_lookups ? (ri->cpu_user_s + ri->cpu_sys_s) * 1e6 / (double)s->dns_lookups : 0);
+}
+
+void report_json(FILE *out, const struct stats *s, const struct run_info *ri)
+{
+    uint64_t ended = s->ok + s->failed + s->skipped;
+    fprintf(out,
+            "{\"version\":%d,\"urls\":%zu,\"ok\":%llu,\"failed\":%llu,\"skipped\":%llu,"
+            "\"not_started\":%llu,\"retries\":%llu,\"resent\":%llu,\"failures\":",
+            REPORT_VERSION, ri->urls, (ull)s->ok, (ull)s->failed, (ull)s->skipped,
+            (ull)(ri->urls > ended ? ri->urls - ended : 0), (ull)s->retries, (ull)s->resent);
+    json_failures(out, s, false);
+    fprintf(out, ",\"bytes\":%llu,\"wall_s\":%.6f,\"rps\":%.1f,", (ull)s->bytes, ri->wall_s,
+            rate(s, ri));
+    fprintf(out, "\"threads\":%u,\"conns_per_thread\":%u,", ri->threads, ri->conns);
+    json_latency(out, "latency_ms", &s->latency);
+    fputc(',', out);
+    json_conns(out, s, ri);
+    fprintf(out, "\"rate\":{\"target\":%.3f,\"achieved\":%.3f},", ri->rate_target, rate(s, ri));
+    fprintf(out, "\"pings\":{\"ok\":%llu,\"failed\":%llu},", (ull)s->pings_ok,
+            (ull)s->pings_failed);
+    fprintf(out, "\"tls\":{\"full\":%llu,\"resumed\":%llu},", (ull)s->tls_full,
+            (ull)s->tls_resumed);
+    json_dns(out, s, ri);
+    fprintf(out, "\"cpu_s\":{\"user\":%.3f,\"sys\":%.3f},\"peak_rss_kb\":%ld}\n", ri->cpu_user_s,
+            ri->cpu_sys_s, ri->peak_rss_kb);
+}

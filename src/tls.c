@@ -1,0 +1,236 @@
+/* tls.c: mbedTLS configuration, per-connection contexts and socket bio; maps mbedTLS results to
+ * IO_* statuses and VL_E* codes (the only file that knows mbedTLS error codes). */
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl_internal.h>
+
+#define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+int tls_shared_init(struct tls_shared *s, const char *cafile, bool insecure, char *err,
+                    size_t errlen)
+{
+    mbedtls_x509_crt_init(&s->ca);
+    s->insecure = insecure;
+    if (insecure && !cafile)
+        return 0;
+    const char *path = cafile ? cafile : SYSTEM_CA_BUNDLE;
+    int rc = mbedtls_x509_crt_parse_file(&s->ca, path);
+    if (rc < 0 || s->ca.version == 0) {
+        char why[128];
+        mbedtls_strerror(rc, why, sizeof(why));
+        snprintf(err, errlen, "cannot load CA bundle %s (%s): %s", path, why,
+                 cafile ? "check the --cacert path and that it holds PEM certificates"
+                        : "set --cacert FILE or install ca-certificates");
+        mbedtls_x509_crt_free(&s->ca);
+        return VL_EUSAGE;
+    }
+    return 0;
+}
+
+void tls_shared_fini(struct tls_shared *s)
+{
+    mbedtls_x509_crt_free(&s->ca);
+}
+
+int tls_thread_init(struct tls_thread *t, const struct tls_shared *s)
+{
+    static const char pers[] = "volley";
+    mbedtls_entropy_init(&t->entropy);
+    mbedtls_ctr_drbg_init(&t->drbg);
+    mbedtls_ssl_config_init(&t->conf);
+    if (mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+                              (const unsigned char *)pers, sizeof(pers) - 1) != 0)
+        goto fail;
+    if (mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0)
+        goto fail;
+    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+    mbedtls_ssl_conf_authmode(&t->conf,
+                              s->insecure ? MBEDTLS_SSL_VERIFY_NONE : MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&t->conf, (mbedtls_x509_crt *)&s->ca, NULL);
+    mbedtls_ssl_conf_session_tickets(&t->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+    return 0;
+fail:
+    tls_thread_fini(t);
+    return VL_ETLS;
+}
+
+void tls_thread_fini(struct tls_thread *t)
+{
+    mbedtls_ssl_config_free(&t->conf);
+    mbedtls_ctr_drbg_free(&t->drbg);
+    mbedtls_entropy_free(&t->entropy);
+}
+
+void tls_session_init(struct tls_session *ts)
+{
+    mbedtls_ssl_session_init(&ts->s);
+    ts->valid = false;
+}
+
+void tls_session_fini(struct tls_session *ts)
+{
+    mbedtls_ssl_session_free(&ts->s);
+    ts->valid = false;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    int fd = *(int *)ctx;
+    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0)
+        return (int)n;
+    if (errno == EAGAIN || errno == EINTR)
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    return errno == ECONNRESET || errno == EPIPE ? MBEDTLS_ERR_NET_CONN_RESET
+                                                 : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    int fd = *(int *)ctx;
+    ssize_t n = recv(fd, buf, len, 0);
+    if (n >= 0)
+        return (int)n;
+    if (errno == EAGAIN || errno == EINTR)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+int tls_conn_init(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
+                  bool ip_literal, const struct tls_session *resume)
+{
+    mbedtls_ssl_init(&c->ssl);
+    c->fd = fd;
+    c->resumed = false;
+    c->ip_len = 0;
+    if (ip_literal && t->conf.authmode == MBEDTLS_SSL_VERIFY_REQUIRED)
+        c->ip_len = inet_pton(AF_INET6, host, c->ip) == 1  ? 16
+                    : inet_pton(AF_INET, host, c->ip) == 1 ? 4
+                                                           : 0;
+    if (mbedtls_ssl_setup(&c->ssl, &t->conf) != 0)
+        goto fail;
+    /* An IP literal is neither sent as SNI (RFC 6066 section 3) nor matched as a DNS name. */
+    if (mbedtls_ssl_set_hostname(&c->ssl, ip_literal ? NULL : host) != 0)
+        goto fail;
+    if (resume && resume->valid)
+        mbedtls_ssl_set_session(&c->ssl, &resume->s); /* a refused session just means full */
+    mbedtls_ssl_set_bio(&c->ssl, &c->fd, bio_send, bio_recv, NULL);
+    return 0;
+fail:
+    mbedtls_ssl_free(&c->ssl);
+    return VL_ENOMEM;
+}
+
+void tls_conn_fini(struct tls_conn *c)
+{
+    mbedtls_ssl_free(&c->ssl);
+}
+
+static int map_error(struct tls_conn *c, int rc)
+{
+    if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+        return flags == MBEDTLS_X509_BADCERT_CN_MISMATCH ? VL_ETLS_HOSTNAME : VL_ETLS_VERIFY;
+    }
+    if (rc == MBEDTLS_ERR_NET_CONN_RESET)
+        return VL_ERESET;
+    if (rc == MBEDTLS_ERR_SSL_CONN_EOF)
+        return VL_ECLOSED;
+    return VL_ETLS;
+}
+
+static enum io_status want(int rc)
+{
+    return rc == MBEDTLS_ERR_SSL_WANT_WRITE ? IO_WANT_WRITE : IO_WANT_READ;
+}
+
+static bool is_want(int rc)
+{
+    return rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+
+/* mbedTLS 2.28 matches only DNS names; an IP literal must equal an iPAddress SAN (RFC 6125
+ * section 6.2.1, RFC 5280 section 4.2.1.6). The raw entries stay in subject_alt_names. */
+static bool ip_matches(const struct tls_conn *c)
+{
+    const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl);
+    for (const mbedtls_x509_sequence *san = peer ? &peer->subject_alt_names : NULL; san;
+         san = san->next) {
+        if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && san->buf.len == c->ip_len &&
+            memcmp(san->buf.p, c->ip, c->ip_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+enum io_status tls_handshake(struct tls_conn *c, int *err)
+{
+    /* Step by step so the resume flag can be read before mbedTLS frees the handshake state. */
+    while (c->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+        if (c->ssl.handshake && c->ssl.handshake->resume)
+            c->resumed = true;
+        int rc = mbedtls_ssl_handshake_step(&c->ssl);
+        if (rc == 0)
+            continue;
+        if (is_want(rc))
+            return want(rc);
+        *err = map_error(c, rc);
+        return IO_ERR;
+    }
+    if (c->ip_len && !ip_matches(c)) {
+        *err = VL_ETLS_HOSTNAME;
+        return IO_ERR;
+    }
+    return IO_OK;
+}
+
+enum io_status tls_read(struct tls_conn *c, char *buf, size_t len, size_t *n, int *err)
+{
+    int rc = mbedtls_ssl_read(&c->ssl, (unsigned char *)buf, len);
+    if (rc > 0) {
+        *n = (size_t)rc;
+        return IO_OK;
+    }
+    if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+        return IO_EOF;
+    if (is_want(rc))
+        return want(rc);
+    *err = map_error(c, rc);
+    return IO_ERR;
+}
+
+enum io_status tls_write(struct tls_conn *c, const char *buf, size_t len, size_t *n, int *err)
+{
+    int rc = mbedtls_ssl_write(&c->ssl, (const unsigned char *)buf, len);
+    if (rc > 0) {
+        *n = (size_t)rc;
+        return IO_OK;
+    }
+    if (is_want(rc))
+        return want(rc);
+    *err = map_error(c, rc);
+    return IO_ERR;
+}
+
+void tls_session_save(struct tls_conn *c, struct tls_session *ts)
+{
+    if (ts->valid) {
+        mbedtls_ssl_session_free(&ts->s);
+        mbedtls_ssl_session_init(&ts->s);
+    }
+    ts->valid = mbedtls_ssl_get_session(&c->ssl, &ts->s) == 0;
+}
+
+void tls_close_notify(struct tls_conn *c)
+{
+    (void)mbedtls_ssl_close_notify(&c->ssl);
+}

@@ -1,0 +1,893 @@
+/* worker.c: one reactor thread's scheduler. Jobs come from the shared atomic cursor (or back from
+ * a redirect or resend); each is routed to a matching open connection, a free slot, or an idle
+ * slot closed to make room, after its host name is known. */
+#include "worker.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "outpath.h"
+
+#define MAX_REDIRECTS 5
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_MAX_MS 10000
+#define RETRY_AFTER_MAX_MS 60000
+#define LIMIT_REQUEUES 100 /* client-limit requeues per URL before it fails */
+#define LIMIT_BACKOFF_MS 50
+#define GRACE_MS 2000
+#define IDLE_MS 30000
+#define SESSION_BUCKETS 256
+
+struct session_entry {
+    struct session_entry *next;
+    const struct conn *warming; /* making the first full handshake, when no session is known */
+    uint16_t port;
+    struct tls_session s;
+    char host[];
+};
+
+struct lookup {
+    struct worker *w;
+    struct hc_entry *e;
+    uint64_t start_us;
+};
+
+static void fill(struct worker *w, struct conn *hint);
+
+/* ---- jobs ---- */
+
+static struct job *job_new(struct worker *w)
+{
+    struct job *j = w->free_jobs;
+    if (j)
+        w->free_jobs = j->next;
+    else if (!(j = malloc(sizeof(*j))))
+        return NULL;
+    memset(j, 0, sizeof(*j));
+    return j;
+}
+
+static void job_free(struct worker *w, struct job *j)
+{
+    free(j->redirect);
+    free(j->location);
+    free(j->body);
+    j->next = w->free_jobs;
+    w->free_jobs = j;
+}
+
+static void push_ready(struct worker *w, struct job *j)
+{
+    j->next = NULL;
+    if (w->ready_tail)
+        w->ready_tail->next = j;
+    else
+        w->ready_head = j;
+    w->ready_tail = j;
+}
+
+static void start_hold(struct worker *w);
+
+static void check_done(struct worker *w)
+{
+    if (!w->exhausted || w->busy != 0)
+        return;
+    if (w->sh->cfg->hold_ms && !w->holding && !w->stop_seen && w->src->sink != SINK_MEMORY) {
+        start_hold(w);
+        return;
+    }
+    if (!w->holding || w->hold_ending || w->stop_seen)
+        reactor_stop(&w->r);
+}
+
+static void write_manifest(struct worker *w, struct job *j, int err, uint64_t us)
+{
+    char path[4096];
+    const char *dir = w->sh->cfg->output_dir;
+    bool saved =
+        err == 0 && j->sink == SINK_FILE && outpath_build(dir, &j->u, path, sizeof(path)) > 0;
+    struct manifest_rec rec = {
+        .url = w->src->urls[j->idx % w->src->nurls],
+        .path = saved ? path : NULL,
+        .status = j->status,
+        .bytes = j->bytes,
+        .attempts = j->attempts,
+        .ms = us / 1000,
+        .err = err,
+    };
+    manifest_write(w->sh->manifest_fd, &rec);
+}
+
+/* A job's single final state: counted, reported, freed. */
+static void finish(struct worker *w, struct job *j, int err)
+{
+    struct source *src = w->src;
+    uint64_t us = timer_now_us() - j->start_us;
+    if (j->ping) {
+        if (err)
+            w->stats.pings_failed++;
+        else
+            w->stats.pings_ok++;
+        job_free(w, j);
+        w->busy--;
+        return;
+    }
+    if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY)
+        write_manifest(w, j, err, us);
+    if (err == 0) {
+        w->stats.ok++;
+        w->stats.bytes += j->bytes;
+        hist_add(&w->stats.latency, us);
+        if (j->sink == SINK_MEMORY) {
+            free(w->index_body);
+            w->index_body = j->body;
+            w->index_len = j->body_len;
+            j->body = NULL;
+        }
+    } else {
+        stats_fail(&w->stats, err);
+        w->index_err = err;
+        if (src->errout && err == VL_ESTATUS)
+            fprintf(src->errout, "volley: %s: HTTP %d\n", src->urls[j->idx % src->nurls],
+                    j->status);
+        else if (src->errout)
+            fprintf(src->errout, "volley: %s: %s\n", src->urls[j->idx % src->nurls], err_str(err));
+    }
+    job_free(w, j);
+    w->busy--;
+    check_done(w);
+}
+
+/* Next job: one waiting to be routed again, else a new one from the cursor. */
+static struct job *take(struct worker *w)
+{
+    if (w->ready_head) {
+        struct job *j = w->ready_head;
+        w->ready_head = j->next;
+        if (!w->ready_head)
+            w->ready_tail = NULL;
+        return j;
+    }
+    /* Take no more than the connections can carry, so other threads get their share. */
+    const struct config *cfg = w->sh->cfg;
+    unsigned cap = cfg->dns_only ? (cfg->dns_concurrency ? cfg->dns_concurrency : w->nconns)
+                                 : w->nconns * cfg->pipeline;
+    while (!w->exhausted && w->busy < cap) {
+        uint64_t now = timer_now_us();
+        if (w->src->deadline_us && now >= w->src->deadline_us) {
+            w->exhausted = true;
+            break;
+        }
+        if (w->due_interval_us && w->next_due_us > now) {
+            reactor_timer_in(&w->r, &w->pace, (w->next_due_us - now + 999) / 1000);
+            return NULL; /* not yet due: the pace timer calls fill again */
+        }
+        size_t idx = atomic_fetch_add_explicit(&w->src->cursor, 1, memory_order_relaxed);
+        if (idx >= w->src->n) {
+            w->exhausted = true;
+            break;
+        }
+        const char *url = w->src->urls[idx % w->src->nurls];
+        if (w->sh->done && manifest_has(w->sh->done, url)) {
+            w->stats.skipped++;
+            continue;
+        }
+        struct job *j = job_new(w);
+        if (!j) {
+            w->exhausted = true; /* out of memory: stop taking work, finish what we have */
+            break;
+        }
+        w->busy++;
+        j->idx = idx;
+        j->attempts = 1;
+        j->url = url;
+        j->sink = w->src->sink;
+        /* Paced jobs count from when they were due, not when sent (coordinated omission). */
+        j->start_us = w->due_interval_us ? w->next_due_us : now;
+        w->next_due_us += w->due_interval_us;
+        j->connect_only = w->sh->cfg->hold_idle;
+        if (url_parse(j->url, strlen(j->url), &j->u) == 0)
+            return j;
+        if (w->sh->cfg->dns_only) {
+            j->u.host = j->url; /* -i with one host name a line */
+            j->u.host_len = strlen(j->url);
+            return j;
+        }
+        finish(w, j, VL_EURL);
+    }
+    check_done(w);
+    return NULL;
+}
+
+/* ---- host names ---- */
+
+static const struct hc_entry *resolve_override(struct worker *w, const struct url *u)
+{
+    const struct config *cfg = w->sh->cfg;
+    for (size_t i = 0; i < cfg->nresolve; i++) {
+        const struct resolve_entry *r = &cfg->resolve[i];
+        if (r->port == u->port && strlen(r->host) == u->host_len &&
+            strncasecmp(r->host, u->host, u->host_len) == 0)
+            return w->sh->resolve[i];
+    }
+    return NULL;
+}
+
+static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned naddr)
+{
+    struct lookup *l = arg;
+    struct worker *w = l->w;
+    memcpy(l->e->addr, addrs, naddr * sizeof(*addrs));
+    l->e->naddr = naddr;
+    l->e->lookup_us = timer_now_us() - l->start_us;
+    hist_add(&w->stats.dns_latency, l->e->lookup_us);
+    w->stats.dns_lookups++;
+    if (err)
+        w->stats.dns_failed++;
+    else
+        w->stats.dns_ok++;
+    hostcache_finish(w->sh->hosts, l->e, err);
+    free(l);
+    /* Route the waiting jobs from the loop, not from inside c-ares. */
+    reactor_wake(&w->r);
+}
+
+/* Fill e with a literal address without DNS. */
+static int literal_addr(const struct url *u, struct hc_entry *e)
+{
+    char tmp[64];
+    if (u->host_len >= sizeof(tmp))
+        return VL_EURL;
+    memcpy(tmp, u->host, u->host_len);
+    tmp[u->host_len] = '\0';
+    if (inet_pton(AF_INET6, tmp, &e->addr[0].a.v6) == 1)
+        e->addr[0].family = AF_INET6;
+    else if (inet_pton(AF_INET, tmp, &e->addr[0].a.v4) == 1)
+        e->addr[0].family = AF_INET;
+    else
+        return 1;
+    e->naddr = 1;
+    return 0;
+}
+
+/* j->he set and ready: returns it. Otherwise parks j until its lookup finishes. */
+static const struct hc_entry *addresses(struct worker *w, struct job *j)
+{
+    if (j->he)
+        return hc_ready(j->he) ? j->he : NULL;
+    const struct hc_entry *o = resolve_override(w, &j->u);
+    if (o)
+        return j->he = o;
+    struct hc_entry *e;
+    int rc = hostcache_get(w->sh->hosts, j->u.host, j->u.host_len, w->id, &e);
+    if (rc < 0)
+        return NULL;
+    j->he = e;
+    if (rc == HC_HIT)
+        return e;
+    if (rc == HC_OWNER) {
+        if (literal_addr(&j->u, e) == 0) {
+            hostcache_finish(w->sh->hosts, e, 0);
+            return e;
+        }
+        struct lookup *l = malloc(sizeof(*l));
+        if (!l) {
+            hostcache_finish(w->sh->hosts, e, VL_ENOMEM);
+            return e;
+        }
+        *l = (struct lookup){w, e, timer_now_us()};
+        dns_lookup(&w->dns, e->name, on_lookup, l);
+    }
+    return NULL;
+}
+
+/* ---- TLS sessions ---- */
+
+static struct session_entry *session_find(struct worker *w, const char *host, size_t len,
+                                          uint16_t port)
+{
+    uint64_t h = port;
+    for (size_t i = 0; i < len; i++)
+        h = h * 31 + (unsigned char)(host[i] | 0x20);
+    struct session_entry **b = &w->sessions[h % SESSION_BUCKETS];
+    for (struct session_entry *e = *b; e; e = e->next)
+        if (e->port == port && strncasecmp(e->host, host, len) == 0 && e->host[len] == '\0')
+            return e;
+    struct session_entry *e = malloc(sizeof(*e) + len + 1);
+    if (!e)
+        return NULL;
+    e->port = port;
+    e->warming = NULL;
+    memcpy(e->host, host, len);
+    e->host[len] = '\0';
+    tls_session_init(&e->s);
+    e->next = *b;
+    *b = e;
+    return e;
+}
+
+static struct tls_session *on_session(void *arg, const struct conn *c)
+{
+    struct session_entry *e = session_find(arg, c->host, strlen(c->host), c->port);
+    return e ? &e->s : NULL;
+}
+
+/* With no session for this host yet and a first handshake under way, a new connection waits
+ * for it: then it resumes (an abbreviated handshake) instead of paying for a full one. */
+static bool must_wait_for_session(struct worker *w, const struct url *u,
+                                  struct session_entry **warm)
+{
+    *warm = NULL;
+    if (u->scheme != URL_HTTPS)
+        return false;
+    struct session_entry *e = session_find(w, u->host, u->host_len, u->port);
+    if (!e || e->s.valid)
+        return false;
+    const struct conn *c = e->warming;
+    if (c && (c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE) && c->port == e->port &&
+        strcmp(c->host, e->host) == 0)
+        return true;
+    e->warming = NULL;
+    *warm = e;
+    return false;
+}
+
+/* ---- routing ---- */
+
+static struct conn *find_conn(struct worker *w, const struct url *u, struct conn *hint)
+{
+    unsigned depth = w->sh->cfg->pipeline;
+    if (hint && conn_matches(hint, u) && hint->inflight < depth)
+        return hint;
+    struct conn *best = NULL;
+    for (unsigned i = 0; i < w->nconns; i++) {
+        struct conn *c = &w->conns[i];
+        if (conn_matches(c, u) && c->inflight < depth && (!best || c->inflight < best->inflight))
+            best = c;
+    }
+    return best;
+}
+
+/* A free slot, or the idle connection unused longest, closed to make room. */
+static struct conn *free_slot(struct worker *w)
+{
+    struct conn *idle = NULL;
+    for (unsigned i = 0; i < w->nconns; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state == CONN_FREE)
+            return c;
+        if (conn_idle(c) && (!idle || c->last_active < idle->last_active))
+            idle = c;
+    }
+    if (idle)
+        conn_close(idle, 0);
+    return idle && idle->state == CONN_FREE ? idle : NULL;
+}
+
+/* Returns false when j must wait for a connection slot. */
+static void dns_only(struct worker *w, struct job *j);
+
+static bool route(struct worker *w, struct job *j, struct conn *hint)
+{
+    if (w->sh->cfg->dns_only) {
+        dns_only(w, j);
+        return true;
+    }
+    /* --hold measures connections: every job gets its own. */
+    struct conn *c = w->sh->cfg->hold_ms ? NULL : find_conn(w, &j->u, hint);
+    if (c) {
+        w->stats.conns_reused_requests += c->served > 0;
+        conn_push(c, j);
+        return true;
+    }
+    const struct hc_entry *he = addresses(w, j);
+    if (!he) {
+        if (!j->he) { /* could not even start a lookup */
+            finish(w, j, VL_ENOMEM);
+            return true;
+        }
+        j->next = w->dns_wait;
+        w->dns_wait = j;
+        return true;
+    }
+    if (he->err || he->naddr == 0) {
+        finish(w, j, he->err ? he->err : VL_EDNS_NOTFOUND);
+        return true;
+    }
+    struct session_entry *warm;
+    if (must_wait_for_session(w, &j->u, &warm))
+        return false;
+    c = free_slot(w);
+    if (!c)
+        return false;
+    if (warm)
+        warm->warming = c;
+    w->stats.conns_opened++;
+    conn_open(c, j, he);
+    return true;
+}
+
+/* Route every parked job whose host lookup has finished. */
+static void route_resolved(struct worker *w)
+{
+    struct job **pp = &w->dns_wait;
+    while (*pp) {
+        struct job *j = *pp;
+        if (!hc_ready(j->he)) {
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        push_ready(w, j);
+    }
+}
+
+static void fill(struct worker *w, struct conn *hint)
+{
+    if (w->filling)
+        return; /* a callback under an outer fill: the outer loop carries on */
+    w->filling = true;
+    for (;;) {
+        struct job *j = take(w);
+        if (!j)
+            break;
+        if (!route(w, j, hint)) {
+            /* Every slot is busy: put it back first in line for the next free connection. */
+            j->next = w->ready_head;
+            w->ready_head = j;
+            if (!w->ready_tail)
+                w->ready_tail = j;
+            break;
+        }
+        hint = NULL;
+    }
+    w->filling = false;
+    check_done(w);
+}
+
+/* ---- retries ---- */
+
+static uint64_t rand64(struct worker *w)
+{
+    uint64_t x = w->rng; /* xorshift64: jitter only, not security */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return w->rng = x;
+}
+
+static void on_backoff(void *arg)
+{
+    struct job *j = arg;
+    struct worker *w = j->owner;
+    for (struct job **pp = &w->backing_off; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    push_ready(w, j);
+    fill(w, NULL);
+}
+
+static void backoff(struct worker *w, struct job *j, uint64_t ms)
+{
+    j->owner = w;
+    j->he = NULL; /* look the name up again in the cache: --resolve or DNS may differ now */
+    timer_init(&j->backoff, on_backoff, j);
+    j->next = w->backing_off;
+    w->backing_off = j;
+    reactor_timer_in(&w->r, &j->backoff, ms);
+}
+
+/* What can heal: the network and the server's temporary states, never other 4xx. */
+static bool retryable(int err, int status)
+{
+    switch (err) {
+    case VL_ECONNREFUSED:
+    case VL_ECONNECT:
+    case VL_ERESET:
+    case VL_ECLOSED:
+    case VL_ETIMEOUT_CONNECT:
+    case VL_ETIMEOUT_TLS:
+    case VL_ETIMEOUT_TTFB:
+    case VL_ETIMEOUT:
+        return true;
+    case VL_ESTATUS:
+        return status >= 500 || status == 408 || status == 429;
+    default:
+        return false;
+    }
+}
+
+/* Exponential backoff with jitter in [d/2, d], or the server's Retry-After. */
+static uint64_t retry_delay(struct worker *w, const struct job *j)
+{
+    if (j->retry_after)
+        return j->retry_after * 1000ULL < RETRY_AFTER_MAX_MS ? j->retry_after * 1000ULL
+                                                             : RETRY_AFTER_MAX_MS;
+    unsigned shift = j->attempts < 16 ? j->attempts - 1 : 15;
+    uint64_t d = (uint64_t)BACKOFF_BASE_MS << shift;
+    if (d > BACKOFF_MAX_MS)
+        d = BACKOFF_MAX_MS;
+    return d / 2 + rand64(w) % (d / 2 + 1);
+}
+
+static void fail_or_retry(struct worker *w, struct job *j, int err)
+{
+    const struct config *cfg = w->sh->cfg;
+    if (w->stop_seen) {
+        finish(w, j, err);
+        return;
+    }
+    if (err_is_client_limit(err))
+        w->stats.client_limits[err == VL_ECLIENT_FILES ? 0 : err == VL_ECLIENT_PORTS ? 1 : 2]++;
+    if (err_is_client_limit(err) && j->limit_requeues < LIMIT_REQUEUES) {
+        /* This client's own limit (files, ports): not the server's fault, not a retry. */
+        j->limit_requeues++;
+        w->stats.client_limit_requeues++;
+        backoff(w, j, LIMIT_BACKOFF_MS);
+        return;
+    }
+    if (retryable(err, j->status) && j->attempts <= cfg->retries && !cfg->hold_ms) {
+        uint64_t delay = retry_delay(w, j);
+        uint64_t elapsed_ms = (timer_now_us() - j->start_us) / 1000;
+        if (!cfg->retry_max_time_ms || elapsed_ms + delay <= cfg->retry_max_time_ms) {
+            j->attempts++;
+            w->stats.retries++;
+            backoff(w, j, delay);
+            return;
+        }
+    }
+    finish(w, j, err);
+}
+
+/* ---- stopping ---- */
+
+static void cut(struct worker *w)
+{
+    for (unsigned i = 0; i < w->nconns; i++)
+        conn_close(&w->conns[i], VL_EINTR);
+}
+
+static void on_grace(void *arg)
+{
+    cut(arg);
+}
+
+static void on_pace(void *arg)
+{
+    fill(arg, NULL);
+}
+
+static void finish_list(struct worker *w, struct job *j)
+{
+    while (j) {
+        struct job *next = j->next;
+        reactor_timer_cancel(&w->r, &j->backoff);
+        finish(w, j, VL_EINTR);
+        j = next;
+    }
+}
+
+/* Act on a stop request: take no more URLs, give up the queued ones, let what is on the wire
+ * finish within the grace time (level 1) or cut it now (level 2). */
+static void check_stop(struct worker *w)
+{
+    int level = atomic_load(&w->sh->stop);
+    if (level <= w->stop_seen)
+        return;
+    if (w->stop_seen == 0) {
+        w->exhausted = true;
+        struct job *ready = w->ready_head, *dns = w->dns_wait, *waiting = w->backing_off;
+        w->ready_head = w->ready_tail = w->dns_wait = w->backing_off = NULL;
+        w->stop_seen = level;
+        finish_list(w, ready);
+        finish_list(w, dns);
+        finish_list(w, waiting);
+        for (unsigned i = 0; i < w->nconns; i++)
+            if (conn_idle(&w->conns[i]))
+                conn_close(&w->conns[i], 0);
+        reactor_timer_in(&w->r, &w->grace, GRACE_MS);
+    }
+    w->stop_seen = level;
+    if (level >= 2)
+        cut(w);
+    check_done(w);
+}
+
+/* ---- --hold ---- */
+
+static long rss_kb(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void on_hold_end(void *arg)
+{
+    struct worker *w = arg;
+    w->rss_hold_kb = rss_kb();
+    w->hold_ending = true;
+    reactor_timer_cancel(&w->r, &w->hold_ping);
+    for (unsigned i = 0; i < w->nconns; i++)
+        conn_close(&w->conns[i], 0);
+    check_done(w);
+}
+
+/* Send a request on every idle held connection. */
+static void on_hold_ping(void *arg)
+{
+    struct worker *w = arg;
+    for (unsigned i = 0; i < w->nconns; i++) {
+        struct conn *c = &w->conns[i];
+        struct job *j = conn_idle(c) ? job_new(w) : NULL;
+        if (!j)
+            continue;
+        j->ping = true;
+        j->url = w->src->urls[i % w->src->nurls];
+        j->start_us = timer_now_us();
+        if (url_parse(j->url, strlen(j->url), &j->u) < 0 || !conn_matches(c, &j->u)) {
+            job_free(w, j);
+            continue;
+        }
+        w->busy++;
+        conn_push(c, j);
+    }
+    reactor_timer_in(&w->r, &w->hold_ping, w->sh->cfg->hold_ping_ms);
+}
+
+/* Every connection of this thread is up (or failed): hold them. */
+static void start_hold(struct worker *w)
+{
+    const struct config *cfg = w->sh->cfg;
+    w->holding = true;
+    w->stats.establish_us = timer_now_us() - w->started_us;
+    timer_init(&w->hold_end, on_hold_end, w);
+    timer_init(&w->hold_ping, on_hold_ping, w);
+    reactor_timer_in(&w->r, &w->hold_end, cfg->hold_ms);
+    if (cfg->hold_ping_ms)
+        reactor_timer_in(&w->r, &w->hold_ping, cfg->hold_ping_ms);
+}
+
+/* ---- --dns-only ---- */
+
+static int rcode_slot(int rcode)
+{
+    return rcode >= 0 && rcode <= 5 ? rcode : 6;
+}
+
+static void on_dns_answer(void *arg, int err, int rcode, int timeouts)
+{
+    struct job *j = arg;
+    struct worker *w = j->owner;
+    w->stats.dns_retries += (uint64_t)timeouts;
+    if (err == 0) {
+        w->stats.dns_rcodes[rcode_slot(rcode)]++;
+        hist_add(&w->stats.dns_latency, timer_now_us() - j->start_us);
+    } else if (err == VL_ETIMEOUT_DNS) {
+        w->stats.dns_timeouts++;
+    }
+    finish(w, j, err);
+    fill(w, NULL);
+}
+
+static void dns_only(struct worker *w, struct job *j)
+{
+    char name[256];
+    if (j->u.host_len >= sizeof(name)) {
+        finish(w, j, VL_EURL);
+        return;
+    }
+    memcpy(name, j->u.host, j->u.host_len);
+    name[j->u.host_len] = '\0';
+    j->owner = w;
+    w->stats.dns_lookups++;
+    dns_query_a(&w->dns, name, on_dns_answer, j);
+}
+
+/* ---- connection callbacks ---- */
+
+static void follow_redirect(struct worker *w, struct job *j)
+{
+    if (++j->hops > MAX_REDIRECTS) {
+        finish(w, j, VL_EREDIRECT_LOOP);
+        return;
+    }
+    free(j->redirect);
+    j->redirect = j->location;
+    j->location = NULL;
+    j->url = j->redirect;
+    j->he = NULL;
+    if (url_parse(j->url, strlen(j->url), &j->u) < 0) {
+        finish(w, j, VL_EREDIRECT);
+        return;
+    }
+    push_ready(w, j);
+}
+
+static void on_job_done(void *arg, struct conn *c, struct job *j, int err)
+{
+    struct worker *w = arg;
+    if (err == 0) {
+        w->stats.requests++;
+        if (j->action == JOB_REDIRECT)
+            follow_redirect(w, j);
+        else if (j->action == JOB_SAVE)
+            finish(w, j, 0);
+        else
+            fail_or_retry(w, j, VL_ESTATUS);
+    } else if (!w->stop_seen && !j->answered && !j->free_retry && c->served > 0) {
+        /* A reused connection closed before any byte of this response: the GET never reached
+         * the server or was not answered, so resend it once, uncounted (RFC 9110 9.2.2). */
+        j->free_retry = true;
+        w->stats.resent++;
+        push_ready(w, j);
+    } else {
+        fail_or_retry(w, j, err);
+    }
+    fill(w, c);
+}
+
+static void on_established(void *arg, struct conn *c)
+{
+    struct worker *w = arg;
+    (void)c;
+    w->stats.conns_established++;
+    if (++w->open_now > w->stats.conns_peak)
+        w->stats.conns_peak = w->open_now;
+}
+
+static void on_closed(void *arg, struct conn *c)
+{
+    struct worker *w = arg;
+    if (c->was_ready) {
+        w->open_now--;
+        if (w->holding && !w->hold_ending && !w->stop_seen)
+            w->stats.hold_server_closed++;
+    }
+    fill(w, NULL);
+}
+
+static void on_handshaken(void *arg, struct conn *c, bool resumed)
+{
+    struct worker *w = arg;
+    (void)c;
+    if (resumed)
+        w->stats.tls_resumed++;
+    else
+        w->stats.tls_full++;
+    fill(w, NULL); /* connections that waited for this host's first session */
+}
+
+static void on_wake(struct reactor *r, void *arg)
+{
+    struct worker *w = arg;
+    (void)r;
+    check_stop(w);
+    route_resolved(w);
+    fill(w, NULL);
+}
+
+/* ---- life cycle ---- */
+
+int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *err, size_t errlen)
+{
+    const struct config *cfg = sh->cfg;
+    memset(w, 0, sizeof(*w));
+    w->id = id;
+    w->sh = sh;
+    w->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)id << 32) ^ timer_now_us();
+    timer_init(&w->grace, on_grace, w);
+    timer_init(&w->pace, on_pace, w);
+    if (cfg->rate > 0)
+        w->due_interval_us = (uint64_t)(1e6 * cfg->threads / cfg->rate);
+    stats_init(&w->stats);
+    int rc = reactor_init(&w->r, on_wake, w);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot create an epoll loop: %s", err_str(rc));
+        return rc;
+    }
+    if ((rc = dns_init(&w->dns, &w->r, cfg->dns_servers, 0, err, errlen)) < 0)
+        goto fail_reactor;
+    if ((rc = tls_thread_init(&w->tls, sh->tls)) < 0) {
+        snprintf(err, errlen, "TLS setup failed: %s", err_str(rc));
+        goto fail_dns;
+    }
+    w->sessions = calloc(SESSION_BUCKETS, sizeof(*w->sessions));
+    w->conns = calloc(cfg->conns, sizeof(*w->conns));
+    if (!w->sessions || !w->conns) {
+        snprintf(err, errlen, "out of memory for %u connections", cfg->conns);
+        rc = VL_ENOMEM;
+        goto fail_all;
+    }
+    w->env = (struct conn_env){
+        .r = &w->r,
+        .tls = &w->tls,
+        .output_dir = cfg->output_dir,
+        .max_size = cfg->max_size,
+        .timeout_ms = cfg->timeout_ms,
+        .connect_timeout_ms = cfg->connect_timeout_ms,
+        .idle_ms = cfg->hold_ms ? cfg->hold_ms + 600000 : IDLE_MS,
+        .job_done = on_job_done,
+        .closed = on_closed,
+        .session = on_session,
+        .handshaken = on_handshaken,
+        .arg = w,
+        .established = on_established,
+        .tag_seq = &w->tag_seq,
+        .thread_id = id,
+        .max_requests = cfg->requests_per_conn,
+        .binds = sh->binds,
+        .bind_cursor = &w->bind_cursor,
+    };
+    w->nconns = cfg->conns;
+    for (unsigned i = 0; i < w->nconns; i++)
+        conn_init(&w->conns[i], &w->env);
+    return 0;
+fail_all:
+    free(w->sessions);
+    free(w->conns);
+    tls_thread_fini(&w->tls);
+fail_dns:
+    dns_fini(&w->dns);
+fail_reactor:
+    reactor_fini(&w->r);
+    return rc;
+}
+
+void worker_run(struct worker *w, struct source *src)
+{
+    w->src = src;
+    w->exhausted = false;
+    w->r.stopping = false;
+    w->next_due_us = w->started_us = timer_now_us();
+    w->holding = w->hold_ending = false;
+    fill(w, NULL);
+    if (!(w->exhausted && w->busy == 0))
+        reactor_run(&w->r);
+}
+
+void worker_wake(struct worker *w)
+{
+    reactor_wake(&w->r);
+}
+
+void worker_fini(struct worker *w)
+{
+    reactor_timer_cancel(&w->r, &w->grace);
+    reactor_timer_cancel(&w->r, &w->pace);
+    if (w->holding) {
+        reactor_timer_cancel(&w->r, &w->hold_end);
+        reactor_timer_cancel(&w->r, &w->hold_ping);
+    }
+    for (unsigned i = 0; i < w->nconns; i++)
+        conn_fini(&w->conns[i]);
+    free(w->conns);
+    for (unsigned i = 0; w->sessions && i < SESSION_BUCKETS; i++) {
+        struct session_entry *e = w->sessions[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            tls_session_fini(&e->s);
+            free(e);
+        }
+    }
+    free(w->sessions);
+    while (w->free_jobs) {
+        struct job *j = w->free_jobs;
+        w->free_jobs = j->next;
+        free(j);
+    }
+    free(w->index_body);
+    tls_thread_fini(&w->tls);
+    dns_fini(&w->dns);
+    reactor_fini(&w->r);
+}

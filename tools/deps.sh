@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install what volley needs to build, test and benchmark, from Debian's packages.
+# Idempotent: packages already present are skipped; apt-get runs only when something is missing.
+set -eu
+
+BUILD="gcc make pkg-config libmbedtls-dev libc-ares-dev libjsmn-dev libcmocka-dev"
+WORLD="nginx-light dnsmasq-base openssl curl python3"
+EXTRA="${DEPS_EXTRA:-}"
+
+missing=""
+for p in $BUILD $WORLD $EXTRA; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing:$missing; run 'make deps' as root (apt-get)" >&2
+    exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Keep package scripts from starting nginx on port 80: the tests run their own servers.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

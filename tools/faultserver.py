@@ -1,0 +1,838 @@
+#!/usr/bin/env python3
+"""faultserver.py -- a misbehaving HTTP/1.1 (+TLS) server for volley's reliability tests.
+
+Usage:
+    tools/faultserver.py [--http-port P] [--https-port P2 --cert CERT --key KEY]
+                         [--tls-stall-port P3] [--tls-alert-port P4]
+                         [--pidfile F] [-v]
+
+Every listener binds 127.0.0.1 only.  Each accepted connection gets its own daemon
+thread.  The pidfile is written once all listeners are bound, so its appearance means
+"ready".  SIGTERM or SIGINT: close the listeners, remove the pidfile, exit 0.
+With -v, one line per request (and per failed TLS handshake) goes to stderr.
+
+HTTP and HTTPS ports serve the same behaviours.  Connections are persistent (keep-alive)
+unless the client sends "Connection: close" or speaks HTTP/1.0; an idle connection is
+closed after 60 s.  Request bodies (Content-Length or chunked) are read and discarded.
+The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integers):
+
+  /ok/N               200, Content-Length N, body byte i = i % 251.
+  /chunked/N          200, Transfer-Encoding: chunked, same N-byte body in chunks of
+                      varying size, each size line carrying ";ext=1", then a trailer
+                      "X-Trailer: done" (announced by "Trailer: X-Trailer").
+  /reset/N            Content-Length 2N, N body bytes, then a TCP RST (SO_LINGER 0 +
+                      close, after the client has ACKed the N bytes).
+  /short/N            Content-Length N+100, N body bytes, then a clean close (TLS
+                      close_notify, then FIN).
+  /badchunk           chunked body whose size line is not hex ("zz"), then close.
+  /hugechunk          chunked body whose size line is "ffffffffffffffffff", then close.
+  /bighead            200 with a ~70,000-byte header block (X-Pad-NNNN headers), body "ok".
+  /garbage            "HTTZ/9 abc\\r\\n\\r\\n", then close.
+  /nohead             never answers; holds the connection until the client closes it
+                      (at most 120 s).
+  /slow[/MS]          status line and headers one byte per MS ms (default 1000), then the
+                      body "slow" at once.
+  /endless            chunked body that never ends: a 1 KiB chunk every 10 ms until the
+                      client goes away or 120 s pass (then close with no last chunk).
+  /status/CODE        that status with a short body ("status CODE\\n"); 204/304 have no
+                      body.  A 1xx CODE is sent as an interim response followed by a 200.
+                      "?retry=S" adds "Retry-After: S" (meant for 503 and 429).
+  /flaky/KEY/N/CODE   the first N requests for KEY answer CODE with "Retry-After: 0";
+                      later ones 200 with body "ok KEY".
+  /flakyreset/KEY/N   the first N requests for KEY get a RST before any response byte;
+                      later ones 200 with body "ok KEY".
+  /redirect-loop/N    302, Location: /redirect-loop/N+1 (forever).
+  /redirect/K         K hops of 302 then 200 "done"; Location is path-absolute
+                      ("/redirect/K-1").
+  /redirect-rel/K     as /redirect but Location is a relative-path reference ("K-1").
+  /redirect-abs/K     as /redirect but Location is an absolute URL built from Host.
+  /stats              JSON: {"requests": {TARGET: COUNT, ...},
+                             "connections": {"http": n, "https": n,
+                                             "tls-stall": n, "tls-alert": n}}
+                      TARGET is the request target exactly as sent (path and query);
+                      connections are counted when accepted, per listener, so the one
+                      carrying this request is included.  Counts (and flaky counters)
+                      are shared by all ports; a key appears once its count is nonzero.
+                      /stats and /stats/reset themselves are not counted.
+  /stats/reset        clears the request and connection counts and every flaky/flakyreset
+                      counter; answers {"reset": true}.
+  anything else       404.
+
+Connection-level prefixes, which may be stacked and are followed by one of the paths
+above (e.g. /closeafter/2/ok/10; an empty remainder answers 200 "ok"):
+  /closeafter/N/...   once N requests have been served on this connection, close it
+                      right after the response, with no "Connection: close" header.
+  /idleclose/MS/...   after this response, close the connection if no new request
+                      arrives within MS ms.
+Both settings stay on the connection until a later request overrides them.  Locations
+sent by the redirect paths keep these prefixes.
+
+Extra TLS listeners:
+  --tls-stall-port    accepts TCP, reads and discards, never answers the handshake;
+                      holds the connection until the client closes it (at most 120 s).
+  --tls-alert-port    reads the ClientHello record, answers with the fatal alert
+                      handshake_failure (15 03 03 00 02 02 28), then closes.
+
+Malformed requests get 400 and a close; a request head over 64 KiB gets 431 and a close.
+Python 3 standard library only.
+"""
+
+import argparse
+import fcntl
+import json
+import os
+import selectors
+import signal
+import socket
+import ssl
+import struct
+import sys
+import termios
+import threading
+import time
+import traceback
+from http import HTTPStatus
+from urllib.parse import parse_qs
+
+LOOPBACK = "127.0.0.1"
+MAX_HEAD = 64 * 1024
+IDLE_S = 60.0  # keep-alive idle limit and limit on a stalled request
+HOLD_S = 120.0  # /nohead, /endless, tls-stall
+SEND_TIMEOUT_S = 60.0
+LINGER_S = 2.0  # how long a graceful close drains the client's leftovers
+HANDSHAKE_S = 10.0
+
+# Actions a handler returns to the connection loop.
+KEEP = "keep"  # response complete, connection reusable
+CLOSE = "close"  # close gracefully (close_notify, FIN, drain)
+GONE = "gone"  # the handler already closed or reset the socket
+
+# The block holds 256 whole periods of 251 bytes, so a slice of it that starts at
+# (offset % 251) continues the i % 251 pattern for up to PATTERN_STEP bytes.
+PATTERN = bytes(range(251)) * 256
+PATTERN_STEP = len(PATTERN) - 251
+CHUNK_SIZES = (1, 10, 255, 256, 4096, 16384, 3)
+ALERT_HANDSHAKE_FAILURE = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+
+
+class BadRequest(Exception):
+    """The request cannot be parsed; answer 400 (or the given status) and close."""
+
+    def __init__(self, status=400):
+        super().__init__(status)
+        self.status = status
+
+
+class State:
+    """Everything shared between connection threads; guarded by one lock."""
+
+    def __init__(self, verbose):
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.verbose = verbose
+        self.requests = {}
+        self.connections = {}
+        self.flaky = {}
+
+    def count_request(self, target):
+        with self.lock:
+            self.requests[target] = self.requests.get(target, 0) + 1
+
+    def count_connection(self, kind):
+        with self.lock:
+            self.connections[kind] = self.connections.get(kind, 0) + 1
+
+    def bump_flaky(self, key):
+        """Return how many earlier requests KEY has seen, and count this one."""
+        with self.lock:
+            seen = self.flaky.get(key, 0)
+            self.flaky[key] = seen + 1
+            return seen
+
+    def snapshot(self):
+        with self.lock:
+            return {"requests": dict(self.requests), "connections": dict(self.connections)}
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.connections.clear()
+            self.flaky.clear()
+
+    def log(self, msg):
+        if self.verbose:
+            sys.stderr.write("faultserver: %s\n" % msg)
+            sys.stderr.flush()
+
+
+class Conn:
+    """One client connection: socket, read buffer and per-connection settings."""
+
+    def __init__(self, sock, kind, state, peer):
+        self.sock = sock
+        self.kind = kind
+        self.tls = isinstance(sock, ssl.SSLSocket)
+        self.state = state
+        self.peer = "%s:%d" % peer[:2]
+        self.buf = b""
+        self.served = 0
+        self.close_after = None
+        self.idle_s = IDLE_S
+
+    def fill(self, timeout):
+        """Read more into buf; False on EOF, timeout or error."""
+        try:
+            self.sock.settimeout(timeout)
+            data = self.sock.recv(65536)
+        except (OSError, ssl.SSLError):
+            return False
+        self.buf += data
+        return bool(data)
+
+    def take(self, n):
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_until(self, sep, limit, idle=IDLE_S):
+        """Bytes up to and including sep, or None on EOF/timeout; BadRequest(431) past limit.
+        idle bounds the wait for the first byte, IDLE_S the rest."""
+        while sep not in self.buf:
+            if len(self.buf) > limit:
+                raise BadRequest(431)
+            if not self.fill(idle if not self.buf else IDLE_S):
+                return None
+        end = self.buf.index(sep) + len(sep)
+        if end > limit:
+            raise BadRequest(431)
+        return self.take(end)
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            if not self.fill(IDLE_S):
+                return None
+        return self.take(n)
+
+    def send(self, data):
+        self.sock.settimeout(SEND_TIMEOUT_S)
+        self.sock.sendall(data)
+
+
+class Request:
+    def __init__(self, method, target, version, headers):
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.path, _, query = target.partition("?")
+        self.query = parse_qs(query)
+        conn_tokens = [t.strip().lower() for t in headers.get("connection", "").split(",")]
+        if version == "HTTP/1.0":
+            self.keep_alive = "keep-alive" in conn_tokens
+        else:
+            self.keep_alive = "close" not in conn_tokens
+
+
+# ---------------------------------------------------------------- request reading
+
+
+def parse_head(head):
+    """Request line and header fields (RFC 9112 sections 3 and 5) -> Request."""
+    lines = head[:-4].split(b"\r\n")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or not parts[1]:
+        raise BadRequest()
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name != name.strip():
+            raise BadRequest()
+        key = name.decode("latin-1").lower()
+        value = value.strip().decode("latin-1")
+        headers[key] = headers[key] + ", " + value if key in headers else value
+    method, target, version = (p.decode("latin-1") for p in parts)
+    return Request(method, target, version, headers)
+
+
+def skip_chunked_body(conn):
+    """Consume a chunked request body (RFC 9112 section 7.1); False on EOF."""
+    while True:
+        line = conn.read_until(b"\r\n", MAX_HEAD)
+        if line is None:
+            return False
+        try:
+            size = int(line.split(b";")[0].strip(), 16)
+        except ValueError:
+            raise BadRequest()
+        if size == 0:
+            break
+        if conn.read_exact(size + 2) is None:
+            return False
+    while True:  # trailer section ends with an empty line
+        line = conn.read_until(b"\r\n", MAX_HEAD)
+        if line is None:
+            return False
+        if line == b"\r\n":
+            return True
+
+
+def read_request(conn):
+    """Next request on the connection with its body consumed, or None when the client
+    closed or stayed idle too long."""
+    while conn.buf.startswith(b"\r\n"):  # RFC 9112 section 2.2: ignore leading CRLF
+        conn.take(2)
+    head = conn.read_until(b"\r\n\r\n", MAX_HEAD, conn.idle_s)
+    if head is None:
+        return None
+    req = parse_head(head)
+    if "chunked" in req.headers.get("transfer-encoding", "").lower():
+        if not skip_chunked_body(conn):
+            return None
+    elif "content-length" in req.headers:
+        try:
+            length = int(req.headers["content-length"])
+        except ValueError:
+            raise BadRequest()
+        if length < 0 or conn.read_exact(length) is None:
+            raise BadRequest()
+    return req
+
+
+# ---------------------------------------------------------------- low-level output
+
+
+def reason(code):
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Status %d" % code
+
+
+def head_bytes(code, headers):
+    lines = ["HTTP/1.1 %d %s" % (code, reason(code))]
+    lines += ["%s: %s" % kv for kv in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def respond(conn, req, code, body=b"", extra=(), ctype="text/plain"):
+    """Send a complete Content-Length response; honours HEAD and bodiless statuses."""
+    bodiless = code in (204, 304) or 100 <= code < 200
+    headers = [("Server", "faultserver")] + list(extra)
+    if not bodiless:
+        headers += [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+    if not req.keep_alive:
+        headers.append(("Connection", "close"))
+    data = head_bytes(code, headers)
+    if req.method != "HEAD" and not bodiless:
+        data += body
+    conn.send(data)
+    return KEEP
+
+
+def pattern(offset, n):
+    """n bytes of the body pattern starting at body offset; n <= PATTERN_STEP."""
+    assert n <= PATTERN_STEP
+    start = offset % 251
+    return PATTERN[start : start + n]
+
+
+def send_pattern(conn, total):
+    sent = 0
+    while sent < total:
+        piece = pattern(sent, min(PATTERN_STEP, total - sent))
+        conn.send(piece)
+        sent += len(piece)
+
+
+def wait_acked(sock, limit):
+    """Wait until the kernel send queue is empty (all data ACKed), so a RST that follows
+    does not discard bytes the test expects the client to have received."""
+    deadline = time.monotonic() + limit
+    buf = bytearray(4)
+    while time.monotonic() < deadline:
+        try:
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf)  # SIOCOUTQ
+        except OSError:
+            return
+        if struct.unpack("i", buf)[0] == 0:
+            return
+        time.sleep(0.005)
+
+
+def reset(conn):
+    """Abort the connection with a TCP RST: SO_LINGER {on, 0} then close."""
+    try:
+        wait_acked(conn.sock, LINGER_S)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    conn.sock.close()
+    return GONE
+
+
+def send_close_notify(sock):
+    """Best-effort TLS close_notify without waiting for the peer's."""
+    try:
+        sock.settimeout(0)
+        sock.unwrap()
+    except (OSError, ssl.SSLError, ValueError):
+        pass
+
+
+def drain(sock, limit):
+    deadline = time.monotonic() + limit
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            sock.settimeout(left)
+            if not sock.recv(65536):
+                return
+        except (OSError, ssl.SSLError):
+            return
+
+
+def graceful_close(sock, tls):
+    """close_notify (TLS), FIN, then read the client's leftovers so the final close does
+    not turn into a RST (the "lingering close" of RFC 9112 section 9.6)."""
+    try:
+        if tls:
+            send_close_notify(sock)
+        sock.shutdown(socket.SHUT_WR)
+        drain(sock, LINGER_S)
+    except (OSError, ssl.SSLError):
+        pass
+    sock.close()
+
+
+def hold_until_gone(sock, state, limit):
+    """Read and discard until the client closes, an error, stop or limit seconds."""
+    deadline = time.monotonic() + limit
+    while not state.stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            sock.settimeout(min(1.0, left))
+            if not sock.recv(65536):
+                return
+        except socket.timeout:
+            continue
+        except (OSError, ssl.SSLError):
+            return
+
+
+# ---------------------------------------------------------------- behaviours
+
+
+def intarg(args, i, lo=0, hi=1 << 50):
+    try:
+        value = int(args[i])
+    except (IndexError, ValueError):
+        raise BadRequest()
+    if not lo <= value <= hi:
+        raise BadRequest()
+    return value
+
+
+def h_ok(conn, req, args, prefix):
+    n = intarg(args, 0)
+    head = [("Server", "faultserver"), ("Content-Type", "application/octet-stream")]
+    head.append(("Content-Length", str(n)))
+    if not req.keep_alive:
+        head.append(("Connection", "close"))
+    conn.send(head_bytes(200, head))
+    if req.method != "HEAD":
+        send_pattern(conn, n)
+    return KEEP
+
+
+def h_chunked(conn, req, args, prefix):
+    n = intarg(args, 0)
+    head = [("Server", "faultserver"), ("Transfer-Encoding", "chunked")]
+    head.append(("Trailer", "X-Trailer"))
+    if not req.keep_alive:
+        head.append(("Connection", "close"))
+    conn.send(head_bytes(200, head))
+    if req.method == "HEAD":
+        return KEEP
+    sent, i = 0, 0
+    while sent < n:
+        size = min(CHUNK_SIZES[i % len(CHUNK_SIZES)], n - sent)
+        conn.send(b"%x;ext=1\r\n" % size + pattern(sent, size) + b"\r\n")
+        sent, i = sent + size, i + 1
+    conn.send(b"0;ext=1\r\nX-Trailer: done\r\n\r\n")
+    return KEEP
+
+
+def h_reset(conn, req, args, prefix):
+    n = intarg(args, 0)
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Content-Length", str(2 * n))]))
+    send_pattern(conn, n)
+    return reset(conn)
+
+
+def h_short(conn, req, args, prefix):
+    n = intarg(args, 0)
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Content-Length", str(n + 100))]))
+    send_pattern(conn, n)
+    return CLOSE
+
+
+def h_badchunk(conn, req, args, prefix):
+    conn.send(head_bytes(200, [("Transfer-Encoding", "chunked")]))
+    conn.send(b"zz\r\nhello\r\n0\r\n\r\n")
+    return CLOSE
+
+
+def h_hugechunk(conn, req, args, prefix):
+    conn.send(head_bytes(200, [("Transfer-Encoding", "chunked")]))
+    conn.send(b"ffffffffffffffffff\r\n" + b"x" * 64)
+    return CLOSE
+
+
+def h_bighead(conn, req, args, prefix):
+    headers, size, i = [("Server", "faultserver")], 0, 0
+    while size < 70000:
+        headers.append(("X-Pad-%04d" % i, "p" * 100))
+        size += len("X-Pad-%04d: " % i) + 100 + 2
+        i += 1
+    return respond(conn, req, 200, b"ok", headers[1:])
+
+
+def h_garbage(conn, req, args, prefix):
+    conn.send(b"HTTZ/9 abc\r\n\r\n")
+    return CLOSE
+
+
+def h_nohead(conn, req, args, prefix):
+    hold_until_gone(conn.sock, conn.state, HOLD_S)
+    conn.sock.close()
+    return GONE
+
+
+def h_slow(conn, req, args, prefix):
+    delay = intarg(args, 0, 0, 60000) / 1000.0 if args else 1.0
+    head = head_bytes(200, [("Content-Length", "4")])
+    for i in range(len(head)):
+        if conn.state.stop.is_set():
+            return CLOSE
+        conn.send(head[i : i + 1])
+        time.sleep(delay)
+    conn.send(b"slow")
+    return KEEP
+
+
+def h_endless(conn, req, args, prefix):
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Transfer-Encoding", "chunked")]))
+    chunk = b"400\r\n" + pattern(0, 1024) + b"\r\n"
+    deadline = time.monotonic() + HOLD_S
+    while time.monotonic() < deadline and not conn.state.stop.is_set():
+        conn.send(chunk)  # raises once the client has gone away
+        time.sleep(0.01)
+    return CLOSE
+
+
+def h_status(conn, req, args, prefix):
+    code = intarg(args, 0, 100, 999)
+    extra = []
+    if "retry" in req.query:
+        extra.append(("Retry-After", req.query["retry"][0]))
+    if code < 200:  # interim response (RFC 9110 section 15.2), then a final one
+        conn.send(head_bytes(code, extra))
+        return respond(conn, req, 200, b"after %d\n" % code)
+    return respond(conn, req, code, b"status %d\n" % code, extra)
+
+
+def h_flaky(conn, req, args, prefix):
+    if len(args) < 3:
+        raise BadRequest()
+    key, n, code = args[0], intarg(args, 1), intarg(args, 2, 200, 999)
+    seen = conn.state.bump_flaky(("flaky", key))
+    if seen < n:
+        body = ("flaky %s %d/%d\n" % (key, seen + 1, n)).encode()
+        return respond(conn, req, code, body, [("Retry-After", "0")])
+    return respond(conn, req, 200, ("ok %s" % key).encode())
+
+
+def h_flakyreset(conn, req, args, prefix):
+    if len(args) < 2:
+        raise BadRequest()
+    key, n = args[0], intarg(args, 1)
+    if conn.state.bump_flaky(("flakyreset", key)) < n:
+        return reset(conn)
+    return respond(conn, req, 200, ("ok %s" % key).encode())
+
+
+def redirect(conn, req, location):
+    return respond(conn, req, 302, b"redirect\n", [("Location", location)])
+
+
+def h_redirect_loop(conn, req, args, prefix):
+    n = intarg(args, 0)
+    return redirect(conn, req, "%s/redirect-loop/%d" % (prefix, n + 1))
+
+
+def h_redirect(conn, req, args, prefix):
+    k = intarg(args, 0)
+    if k == 0:
+        return respond(conn, req, 200, b"done")
+    return redirect(conn, req, "%s/redirect/%d" % (prefix, k - 1))
+
+
+def h_redirect_rel(conn, req, args, prefix):
+    k = intarg(args, 0)
+    if k == 0:
+        return respond(conn, req, 200, b"done")
+    return redirect(conn, req, "%d" % (k - 1))
+
+
+def h_redirect_abs(conn, req, args, prefix):
+    k = intarg(args, 0)
+    if k == 0:
+        return respond(conn, req, 200, b"done")
+    scheme = "https" if conn.tls else "http"
+    host = req.headers.get("host", LOOPBACK)
+    return redirect(conn, req, "%s://%s%s/redirect-abs/%d" % (scheme, host, prefix, k - 1))
+
+
+def h_stats(conn, req, args, prefix):
+    if args and args[0] == "reset":
+        conn.state.reset()
+        body = {"reset": True}
+    else:
+        body = conn.state.snapshot()
+    data = json.dumps(body, sort_keys=True).encode()
+    return respond(conn, req, 200, data, ctype="application/json")
+
+
+def h_empty(conn, req, args, prefix):
+    return respond(conn, req, 200, b"ok")
+
+
+BEHAVIOURS = {
+    "ok": h_ok,
+    "chunked": h_chunked,
+    "reset": h_reset,
+    "short": h_short,
+    "badchunk": h_badchunk,
+    "hugechunk": h_hugechunk,
+    "bighead": h_bighead,
+    "garbage": h_garbage,
+    "nohead": h_nohead,
+    "slow": h_slow,
+    "endless": h_endless,
+    "status": h_status,
+    "flaky": h_flaky,
+    "flakyreset": h_flakyreset,
+    "redirect-loop": h_redirect_loop,
+    "redirect": h_redirect,
+    "redirect-rel": h_redirect_rel,
+    "redirect-abs": h_redirect_abs,
+    "stats": h_stats,
+}
+
+
+def apply_prefixes(conn, segs):
+    """Strip /closeafter/N and /idleclose/MS, set them on the connection; returns the
+    remaining segments and the consumed prefix (for redirect Locations)."""
+    prefix = ""
+    while len(segs) >= 2 and segs[0] in ("closeafter", "idleclose"):
+        value = intarg(segs, 1, 0, 1 << 31)
+        if segs[0] == "closeafter":
+            conn.close_after = value
+        else:
+            conn.idle_s = value / 1000.0
+        prefix += "/%s/%s" % (segs[0], segs[1])
+        segs = segs[2:]
+    return segs, prefix
+
+
+def dispatch(conn, req):
+    segs = [s for s in req.path.split("/") if s]
+    if segs and segs[0] == "stats":
+        return h_stats(conn, req, segs[1:], "")
+    conn.state.count_request(req.target)
+    segs, prefix = apply_prefixes(conn, segs)
+    if not segs:
+        return h_empty(conn, req, [], prefix) if prefix else respond(conn, req, 404, b"no\n")
+    handler = BEHAVIOURS.get(segs[0])
+    if handler is None:
+        return respond(conn, req, 404, b"not found\n")
+    return handler(conn, req, segs[1:], prefix)
+
+
+# ---------------------------------------------------------------- connections
+
+
+def serve_requests(conn):
+    """Keep-alive loop; returns the action for the connection's end."""
+    while not conn.state.stop.is_set():
+        req = read_request(conn)
+        if req is None:
+            return CLOSE
+        conn.served += 1
+        conn.state.log("%s %s %s %s %s #%d" % (conn.kind, conn.peer, req.method, req.target,
+                                               req.version, conn.served))
+        action = dispatch(conn, req)
+        if action != KEEP or not req.keep_alive:
+            return action
+        if conn.close_after is not None and conn.served >= conn.close_after:
+            return CLOSE
+    return CLOSE
+
+
+def serve_http(conn):
+    try:
+        action = serve_requests(conn)
+    except BadRequest as e:
+        try:
+            conn.send(head_bytes(e.status, [("Content-Length", "0"), ("Connection", "close")]))
+        except (OSError, ssl.SSLError):
+            pass
+        action = CLOSE
+    except (OSError, ssl.SSLError):
+        action = GONE
+    except Exception:  # a bug here: show it, but keep serving other connections
+        traceback.print_exc()
+        action = GONE
+    if action == CLOSE:
+        graceful_close(conn.sock, conn.tls)
+    else:
+        conn.sock.close()
+
+
+def on_http(sock, peer, state, ctx):
+    serve_http(Conn(sock, "http", state, peer))
+
+
+def on_https(sock, peer, state, ctx):
+    try:
+        tls = ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        tls.settimeout(HANDSHAKE_S)
+        tls.do_handshake()
+    except (OSError, ssl.SSLError) as e:
+        state.log("https %s:%d handshake failed: %s" % (peer[0], peer[1], e))
+        sock.close()
+        return
+    serve_http(Conn(tls, "https", state, peer))
+
+
+def on_tls_stall(sock, peer, state, ctx):
+    hold_until_gone(sock, state, HOLD_S)
+    sock.close()
+
+
+def on_tls_alert(sock, peer, state, ctx):
+    """Read one whole TLS record (the ClientHello) so that closing does not RST it away,
+    then send a fatal handshake_failure alert (RFC 8446 section 6)."""
+    conn = Conn(sock, "tls-alert", state, peer)
+    header = conn.read_exact(5)
+    if header is not None:
+        conn.read_exact(struct.unpack("!H", header[3:5])[0])
+        try:
+            conn.send(ALERT_HANDSHAKE_FAILURE)
+        except OSError:
+            pass
+    graceful_close(sock, False)
+
+
+LISTENERS = (
+    ("http_port", "http", on_http),
+    ("https_port", "https", on_https),
+    ("tls_stall_port", "tls-stall", on_tls_stall),
+    ("tls_alert_port", "tls-alert", on_tls_alert),
+)
+
+
+# ---------------------------------------------------------------- main
+
+
+def listen(port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def accept(lsock, kind, handler, state, ctx):
+    try:
+        sock, peer = lsock.accept()
+    except OSError:
+        return
+    sock.setblocking(True)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    state.count_connection(kind)
+    t = threading.Thread(target=handler, args=(sock, peer, state, ctx), daemon=True)
+    t.start()
+
+
+def make_tls_context(cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def write_pidfile(path):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.replace(tmp, path)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="fault-injecting HTTP/1.1 server (loopback)")
+    p.add_argument("--http-port", type=int)
+    p.add_argument("--https-port", type=int)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--tls-stall-port", type=int)
+    p.add_argument("--tls-alert-port", type=int)
+    p.add_argument("--pidfile")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if args.https_port is not None and not (args.cert and args.key):
+        p.error("--https-port needs --cert and --key")
+    if all(getattr(args, attr) is None for attr, _, _ in LISTENERS):
+        p.error("no port given")
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    state = State(args.verbose)
+    try:
+        ctx = make_tls_context(args.cert, args.key) if args.https_port is not None else None
+        sel = selectors.DefaultSelector()
+        for attr, kind, handler in LISTENERS:
+            port = getattr(args, attr)
+            if port is not None:
+                sel.register(listen(port), selectors.EVENT_READ, (kind, handler))
+    except (OSError, ssl.SSLError) as e:
+        sys.stderr.write("faultserver: %s\n" % e)
+        return 1
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: state.stop.set())
+    if args.pidfile:
+        write_pidfile(args.pidfile)
+    while not state.stop.is_set():
+        for key, _ in sel.select(timeout=0.2):
+            kind, handler = key.data
+            accept(key.fileobj, kind, handler, state, ctx)
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    if args.pidfile:
+        try:
+            os.unlink(args.pidfile)
+        except OSError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1:])
+    sys.stderr.flush()
+    os._exit(code)  # daemon threads may be mid-send; do not wait for them
