@@ -31,7 +31,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps test unit integration demo bench fmt clean asan install uninstall
+.PHONY: all deps test unit integration demo bench stress fuzz fmt clean asan install uninstall static
 all: $(BIN)
 
 $(BIN): $(OBJS)
@@ -74,11 +74,24 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench.sh
 
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@tools/stress.sh
+
+# libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 30
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh
+
+# One statically linked, stripped binary: ./volley-static
+static:
+	@CC="$(CC)" V="$(V)" tools/static.sh
+
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 
 fmt:
-	clang-format -i src/*.c include/*.h tests/*.c
+	clang-format -i src/*.c include/*.h tests/*.c tests/fuzz/*.c
 
 install: volley
 	install -Dm755 volley $(DESTDIR)$(PREFIX)/bin/volley

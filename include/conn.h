@@ -39,6 +39,7 @@ struct job {
     int status;     /* last HTTP status */
     uint64_t bytes; /* body bytes of the last response */
     uint64_t start_us;
+    uint64_t t_addr_us, t_conn_us, t_tls_us, t_first_us; /* phase ends, absolute (-w) */
     uint32_t retry_after; /* seconds, from the last response's Retry-After */
     struct timer backoff; /* armed while waiting to retry */
     void *owner;          /* the worker, for the backoff callback */

@@ -27,7 +27,13 @@ struct source {
     uint64_t deadline_us; /* --duration: take no job after this; 0 = none */
     atomic_size_t cursor; /* job i fetches urls[i % nurls] */
     enum sink_kind sink;
-    FILE *errout; /* per-URL failure lines; NULL when quiet */
+    FILE *errout;          /* per-URL failure lines; NULL when quiet */
+    const char *write_out; /* -w format, printed to stdout per URL; NULL for none */
+};
+
+/* What the progress line reads from other threads; written only by the worker's own. */
+struct worker_progress {
+    atomic_uint_fast64_t ok, failed, bytes;
 };
 
 /* Everything a worker borrows from main, shared read-only (hostcache has its own lock). */
@@ -77,6 +83,7 @@ struct worker {
     struct session_entry **sessions; /* per host:port TLS sessions, hashed */
     uint64_t tag_seq;
     struct stats stats;
+    struct worker_progress progress;
     char *index_body; /* SINK_MEMORY result of the last job, owned */
     size_t index_len;
     int index_err;

@@ -386,12 +386,15 @@ static int parse_opt(struct config *c, int opt, const char *arg, char *err, size
         c->write_out = arg;
         return 0;
     case OPT_SHARD: {
-        unsigned k, n;
-        char tail;
-        if (sscanf(arg, "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k >= n)
+        char *slash, *end = NULL;
+        errno = 0;
+        unsigned long k = strtoul(arg, &slash, 10), n = 0;
+        if (*slash == '/')
+            n = strtoul(slash + 1, &end, 10);
+        if (errno || slash == arg || *slash != '/' || *end || n == 0 || n > 1000000 || k >= n)
             return bad(err, errlen, "--shard", arg, "expected K/N with 0 <= K < N, e.g. 0/4");
-        c->shard_k = k;
-        c->shard_n = n;
+        c->shard_k = (unsigned)k;
+        c->shard_n = (unsigned)n;
         return 0;
     }
     case OPT_PROGRESS:

@@ -178,6 +178,8 @@ static void on_connected(struct conn *c)
         interest(c, REACTOR_WRITE);
         return;
     }
+    if (c->head)
+        c->head->t_conn_us = timer_now_us();
     if (c->scheme == URL_HTTPS) {
         start_handshake(c);
         interest(c, REACTOR_WRITE);
@@ -209,6 +211,8 @@ static void start_ready(struct conn *c)
 {
     c->state = CONN_READY;
     c->was_ready = true;
+    if (c->head)
+        c->head->t_tls_us = timer_now_us();
     c->env->established(c->env->arg, c);
     struct job *j = c->head;
     if (j && j->connect_only && j == c->tail) {
@@ -515,8 +519,10 @@ static void do_read(struct conn *c)
                 interest(c, REACTOR_READ | REACTOR_WRITE);
             return;
         }
-        if (c->head)
+        if (c->head && !c->head->answered) {
             c->head->answered = true;
+            c->head->t_first_us = timer_now_us();
+        }
         c->rlen += n;
         process(c);
         /* A short plain read drained the socket; level-triggered epoll says when there is more.

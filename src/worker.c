@@ -10,6 +10,8 @@
 
 #include "err.h"
 #include "outpath.h"
+#include "procstat.h"
+#include "writeout.h"
 
 #define MAX_REDIRECTS 5
 #define BACKOFF_BASE_MS 200
@@ -101,6 +103,34 @@ static void write_manifest(struct worker *w, struct job *j, int err, uint64_t us
     manifest_write(w->sh->manifest_fd, &rec);
 }
 
+static double since(uint64_t t, uint64_t start)
+{
+    return t > start ? (double)(t - start) / 1e6 : 0.0;
+}
+
+/* -w: one line per URL, written with one call so threads' lines never interleave. */
+static void write_out(struct worker *w, struct job *j, int err, uint64_t us)
+{
+    char line[8192];
+    uint64_t s = j->start_us;
+    uint64_t t_conn = j->t_conn_us ? j->t_conn_us : j->t_addr_us;
+    struct writeout_vars v = {
+        .url = w->src->urls[j->idx % w->src->nurls],
+        .http_code = j->status,
+        .size = j->bytes,
+        .attempts = j->attempts,
+        .redirects = j->hops,
+        .error = err ? err_tag(err) : "",
+        .time_dns = since(j->t_addr_us, s),
+        .time_connect = since(t_conn, s),
+        .time_tls = since(j->t_tls_us ? j->t_tls_us : t_conn, s),
+        .time_ttfb = since(j->t_first_us, s),
+        .time_total = (double)us / 1e6,
+    };
+    size_t n = writeout_format(line, sizeof(line), w->src->write_out, &v);
+    fwrite(line, 1, n, stdout);
+}
+
 /* A job's single final state: counted, reported, freed. */
 static void finish(struct worker *w, struct job *j, int err)
 {
@@ -117,6 +147,8 @@ static void finish(struct worker *w, struct job *j, int err)
     }
     if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY)
         write_manifest(w, j, err, us);
+    if (src->write_out && j->sink != SINK_MEMORY)
+        write_out(w, j, err, us);
     if (err == 0) {
         w->stats.ok++;
         w->stats.bytes += j->bytes;
@@ -136,6 +168,10 @@ static void finish(struct worker *w, struct job *j, int err)
         else if (src->errout)
             fprintf(src->errout, "volley: %s: %s\n", src->urls[j->idx % src->nurls], err_str(err));
     }
+    struct worker_progress *p = &w->progress;
+    atomic_store_explicit(&p->ok, w->stats.ok, memory_order_relaxed);
+    atomic_store_explicit(&p->failed, w->stats.failed, memory_order_relaxed);
+    atomic_store_explicit(&p->bytes, w->stats.bytes, memory_order_relaxed);
     job_free(w, j);
     w->busy--;
     check_done(w);
@@ -380,6 +416,7 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     struct conn *c = w->sh->cfg->hold_ms ? NULL : find_conn(w, &j->u, hint);
     if (c) {
         w->stats.conns_reused_requests += c->served > 0;
+        j->t_addr_us = j->t_conn_us = j->t_tls_us = timer_now_us();
         conn_push(c, j);
         return true;
     }
@@ -397,6 +434,8 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
         finish(w, j, he->err ? he->err : VL_EDNS_NOTFOUND);
         return true;
     }
+    if (!j->t_addr_us)
+        j->t_addr_us = timer_now_us();
     struct session_entry *warm;
     if (must_wait_for_session(w, &j->u, &warm))
         return false;
@@ -600,22 +639,10 @@ static void check_stop(struct worker *w)
 
 /* ---- --hold ---- */
 
-static long rss_kb(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
-        fclose(f);
-    }
-    return rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 static void on_hold_end(void *arg)
 {
     struct worker *w = arg;
-    w->rss_hold_kb = rss_kb();
+    w->rss_hold_kb = procstat_rss_kb();
     w->hold_ending = true;
     reactor_timer_cancel(&w->r, &w->hold_ping);
     for (unsigned i = 0; i < w->nconns; i++)

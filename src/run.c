@@ -1,0 +1,421 @@
+/* run.c: one run of the job. Set up the shared state and the reactor threads, fetch and parse
+ * the index, hand out the URLs, merge the threads' stats. Prints only setup errors and
+ * per-URL lines; main prints the summary. */
+#include "run.h"
+
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <ares.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "bindaddr.h"
+#include "cli.h"
+#include "err.h"
+#include "hostcache.h"
+#include "index.h"
+#include "report.h"
+#include "stats.h"
+#include "tls.h"
+#include "procstat.h"
+#include "progress.h"
+#include "report.h"
+#include "worker.h"
+
+struct run {
+    struct config cfg; /* a copy: fit_open_files may lower -k */
+    struct tls_shared tls;
+    struct hostcache hosts;
+    struct shared sh;
+    struct worker *workers;
+    unsigned nworkers;
+    struct url_list urls;
+    struct stats setup; /* the index fetch's connection figures */
+    struct manifest_done done;
+    struct bindaddr_set binds;
+    struct reactor_io sig_io; /* signalfd on reactor 0 */
+    int signo;                /* the first stop signal, 0 if none */
+};
+
+static void wake_worker(void *arg, unsigned thread_id)
+{
+    struct run *run = arg;
+    if (thread_id < run->nworkers)
+        worker_wake(&run->workers[thread_id]);
+}
+
+/* SIGINT/SIGTERM arrive as reads on a signalfd in reactor 0: no handler, no global. The first
+ * asks every worker to finish in-flight work; a second stops at once. */
+static void on_signal(struct reactor *r, struct reactor_io *io, int events)
+{
+    struct run *run = io->arg;
+    struct signalfd_siginfo si;
+    (void)r;
+    (void)events;
+    while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (!run->signo) {
+            run->signo = (int)si.ssi_signo;
+            fprintf(stderr, "volley: %s: finishing requests in flight (again to stop now)\n",
+                    strsignal(run->signo));
+        }
+        int level = atomic_load(&run->sh.stop) + 1;
+        atomic_store(&run->sh.stop, level > 2 ? 2 : level);
+    }
+    for (unsigned i = 0; i < run->nworkers; i++)
+        worker_wake(&run->workers[i]);
+}
+
+static int watch_signals(struct run *run)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    /* Blocked before any thread starts, so every thread inherits the mask. */
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    reactor_io_init(&run->sig_io, fd, on_signal, run);
+    return reactor_watch(&run->workers[0].r, &run->sig_io, REACTOR_READ);
+}
+
+static int read_all(FILE *f, char **out, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *b = realloc(buf, cap * 2);
+        if (!b) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = b;
+        cap *= 2;
+    }
+    if (!buf || ferror(f)) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static int load_list(struct run *run)
+{
+    const char *path = run->cfg.input;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf;
+    size_t len;
+    if (!f || read_all(f, &buf, &len) < 0) {
+        fprintf(stderr, "volley: -i %s: %s\n", path, strerror(errno));
+        if (f && f != stdin)
+            fclose(f);
+        return EXIT_USAGE;
+    }
+    if (f != stdin)
+        fclose(f);
+    int rc = index_from_lines(buf, len, &run->urls);
+    free(buf);
+    if (rc < 0) {
+        fprintf(stderr, "volley: -i %s: %s\n", path, err_str(rc));
+        return EXIT_FAILED;
+    }
+    return 0;
+}
+
+/* Fetch the index on worker 0 of this thread and turn it into the URL list. */
+static int load_index(struct run *run)
+{
+    char *one[1] = {(char *)run->cfg.index_url};
+    struct source src = {.urls = one, .nurls = 1, .n = 1, .sink = SINK_MEMORY, .errout = stderr};
+    struct worker *w = &run->workers[0];
+    atomic_init(&src.cursor, 0);
+    worker_run(w, &src);
+    run->setup = w->stats;
+    stats_init(&w->stats);
+    if (!w->index_body)
+        return EXIT_FAILED; /* the failure line is already on stderr */
+    char err[256] = "";
+    int rc =
+        index_from_json(w->index_body, w->index_len, run->cfg.field, &run->urls, err, sizeof(err));
+    free(w->index_body);
+    w->index_body = NULL;
+    if (rc < 0) {
+        fprintf(stderr, "volley: %s: %s\n", run->cfg.index_url, err[0] ? err : err_str(rc));
+        return EXIT_FAILED;
+    }
+    return 0;
+}
+
+/* --shard K/N: keep the URLs whose position modulo N is K, in order. Returns the count. */
+static size_t shard(struct url_list *l, unsigned k, unsigned n)
+{
+    if (n == 0)
+        return l->n;
+    size_t kept = 0;
+    for (size_t i = k; i < l->n; i += n)
+        l->v[kept++] = l->v[i];
+    l->n = kept;
+    return kept;
+}
+
+static void *thread_main(void *arg)
+{
+    struct worker *w = arg;
+    worker_run(w, w->src);
+    return NULL;
+}
+
+static int add_resolves(struct run *run)
+{
+    size_t n = run->cfg.nresolve;
+    run->sh.resolve = calloc(n ? n : 1, sizeof(*run->sh.resolve));
+    if (!run->sh.resolve)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct resolve_entry *r = &run->cfg.resolve[i];
+        struct hc_entry *e = calloc(1, sizeof(*e) + strlen(r->host) + 1);
+        if (!e)
+            return -1;
+        strcpy(e->name, r->host);
+        e->naddr = 1;
+        e->state = HC_READY;
+        if (inet_pton(AF_INET, r->addr, &e->addr[0].a.v4) == 1)
+            e->addr[0].family = AF_INET;
+        else if (inet_pton(AF_INET6, r->addr, &e->addr[0].a.v6) == 1)
+            e->addr[0].family = AF_INET6;
+        run->sh.resolve[i] = e;
+    }
+    return 0;
+}
+
+/* Raise the open-file soft limit to the hard one; if -t x -k still does not fit, say so once
+ * with the numbers and the fix, then lower -k (or refuse with --strict). Never fail halfway. */
+static int fit_open_files(struct config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* A socket per connection, a file per connection when saving, and per thread an epoll fd,
+     * an eventfd and a few c-ares sockets; plus stdio, the manifest, the signalfd. */
+    unsigned per_conn = cfg->output_dir ? 2 : 1, per_thread = 8, fixed = 16;
+    unsigned long long need =
+        (unsigned long long)cfg->threads * (cfg->conns * per_conn + per_thread) + fixed;
+    if (rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+        return 0;
+    long long fit = ((long long)rl.rlim_cur - fixed) / cfg->threads - per_thread;
+    fit /= per_conn;
+    fprintf(stderr,
+            "volley: -t %u x -k %u needs about %llu open files, but the limit is %llu (ulimit -n); "
+            "%s. Raise the hard limit (ulimit -Hn, or LimitNOFILE= for a service) or lower -k.\n",
+            cfg->threads, cfg->conns, need, (unsigned long long)rl.rlim_cur,
+            cfg->strict || fit < 1 ? "refusing (--strict)" : "lowering -k to fit");
+    if (cfg->strict || fit < 1)
+        return EXIT_USAGE;
+    fprintf(stderr, "volley: using -k %lld per thread\n", fit);
+    cfg->conns = (unsigned)fit;
+    return 0;
+}
+
+static int setup(struct run *run)
+{
+    char err[512];
+    const struct config *cfg = &run->cfg;
+    int frc = fit_open_files(&run->cfg);
+    if (frc)
+        return frc;
+    if (cfg->bind) {
+        if (bindaddr_parse(cfg->bind, &run->binds, err, sizeof(err)) < 0) {
+            fprintf(stderr, "volley: %s\n", err);
+            return EXIT_USAGE;
+        }
+        run->sh.binds = &run->binds;
+    }
+    if (cfg->insecure)
+        fprintf(stderr, "volley: warning: --insecure: certificates are not verified\n");
+    if (tls_shared_init(&run->tls, cfg->cacert, cfg->insecure, err, sizeof(err)) < 0) {
+        fprintf(stderr, "volley: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (hostcache_init(&run->hosts, wake_worker, run) < 0 || add_resolves(run) < 0)
+        return EXIT_FAILED;
+    run->sh.cfg = cfg;
+    run->sh.tls = &run->tls;
+    run->sh.hosts = &run->hosts;
+    run->sh.manifest_fd = -1;
+    atomic_init(&run->sh.stop, 0);
+    if (cfg->resume) {
+        int rc = manifest_load(cfg->manifest, &run->done);
+        if (rc < 0) {
+            fprintf(stderr, "volley: --resume: cannot read %s: %s\n", cfg->manifest, err_str(rc));
+            return EXIT_USAGE;
+        }
+        run->sh.done = &run->done;
+    }
+    if (cfg->manifest && (run->sh.manifest_fd = manifest_open(cfg->manifest)) < 0) {
+        fprintf(stderr, "volley: --manifest %s: %s\n", cfg->manifest, strerror(errno));
+        return EXIT_USAGE;
+    }
+    run->workers = calloc(cfg->threads, sizeof(*run->workers));
+    if (!run->workers)
+        return EXIT_FAILED;
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        if (worker_init(&run->workers[i], i, &run->sh, err, sizeof(err)) < 0) {
+            fprintf(stderr, "volley: %s\n", err);
+            return EXIT_USAGE;
+        }
+        run->nworkers++;
+    }
+    if (watch_signals(run) < 0) {
+        fprintf(stderr, "volley: cannot watch SIGINT/SIGTERM: %s\n", strerror(errno));
+        return EXIT_FAILED;
+    }
+    return 0;
+}
+
+static void fetch_all(struct run *run, struct source *src)
+{
+    for (unsigned i = 0; i < run->nworkers; i++)
+        run->workers[i].src = src;
+    for (unsigned i = 1; i < run->nworkers; i++)
+        if (pthread_create(&run->workers[i].thread, NULL, thread_main, &run->workers[i]) != 0)
+            run->workers[i].src = NULL;
+    worker_run(&run->workers[0], src); /* the main thread is reactor 0 */
+    for (unsigned i = 1; i < run->nworkers; i++)
+        if (run->workers[i].src)
+            pthread_join(run->workers[i].thread, NULL);
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void summarise(struct run *run, struct run_result *res, const struct rusage *ru0)
+{
+    struct stats *total = &res->total;
+    struct rusage ru;
+    stats_init(total);
+    for (unsigned i = 0; i < run->nworkers; i++)
+        stats_merge(total, &run->workers[i].stats);
+    total->conns_opened += run->setup.conns_opened;
+    total->conns_established += run->setup.conns_established;
+    total->tls_full += run->setup.tls_full;
+    total->tls_resumed += run->setup.tls_resumed;
+    total->dns_lookups += run->setup.dns_lookups;
+    total->dns_failed += run->setup.dns_failed;
+    getrusage(RUSAGE_SELF, &ru);
+    struct run_info *ri = &res->info;
+    ri->threads = run->cfg.threads;
+    ri->conns = run->cfg.conns;
+    ri->cpu_user_s = tv_s(ru.ru_utime) - tv_s(ru0->ru_utime);
+    ri->cpu_sys_s = tv_s(ru.ru_stime) - tv_s(ru0->ru_stime);
+    ri->peak_rss_kb = procstat_peak_rss_kb();
+    if (ri->peak_rss_kb == 0)
+        ri->peak_rss_kb = ru.ru_maxrss;
+    ri->rss_hold_kb = run->workers[0].rss_hold_kb;
+    ri->rate_target = run->cfg.rate;
+    ri->hold = run->cfg.hold_ms > 0;
+    ri->dns_only = run->cfg.dns_only;
+}
+
+static void teardown(struct run *run)
+{
+    if (run->sig_io.fd > 0)
+        close(run->sig_io.fd);
+    if (run->sh.manifest_fd >= 0)
+        close(run->sh.manifest_fd);
+    manifest_done_free(&run->done);
+    bindaddr_free(&run->binds);
+    for (unsigned i = 0; i < run->nworkers; i++)
+        worker_fini(&run->workers[i]);
+    free(run->workers);
+    for (size_t i = 0; run->sh.resolve && i < run->cfg.nresolve; i++)
+        free(run->sh.resolve[i]);
+    free(run->sh.resolve);
+    if (run->hosts.buckets)
+        hostcache_fini(&run->hosts);
+    tls_shared_fini(&run->tls);
+    url_list_free(&run->urls);
+}
+
+/* Hand the list to the threads and wait for them; the progress line runs beside them. */
+static void fetch(struct run *run, struct run_result *res, size_t n)
+{
+    const struct config *cfg = &run->cfg;
+    size_t jobs = cfg->duration_ms ? SIZE_MAX : n * cfg->repeat;
+    if (cfg->hold_ms) /* one connection per job, -t x -k of them */
+        jobs = (size_t)cfg->threads * cfg->conns;
+    struct source src = {.urls = run->urls.v,
+                         .nurls = n,
+                         .n = jobs,
+                         .sink = cfg->output_dir ? SINK_FILE : SINK_DISCARD,
+                         .errout = cfg->quiet ? NULL : stderr,
+                         .write_out = cfg->write_out};
+    if (cfg->duration_ms)
+        src.deadline_us = timer_now_us() + cfg->duration_ms * 1000ULL;
+    atomic_init(&src.cursor, 0);
+    res->info.rss_base_kb = procstat_rss_kb();
+    struct progress prog;
+    bool show = cfg->progress == 1 && n > 0;
+    if (show)
+        progress_start(&prog, run->workers, run->nworkers,
+                       jobs == SIZE_MAX || cfg->hold_ms ? 0 : jobs, stderr);
+    if (n > 0)
+        fetch_all(run, &src);
+    if (show)
+        progress_stop(&prog);
+    /* URLs of the run: all of them, or with --duration/--hold, as many as were taken. */
+    size_t taken = atomic_load(&src.cursor);
+    res->info.urls = cfg->duration_ms || cfg->hold_ms ? (taken < jobs ? taken : jobs) : jobs;
+}
+
+int run_once(const struct config *cfg, struct run_result *res)
+{
+    struct run *run = calloc(1, sizeof(*run));
+    if (!run)
+        return EXIT_FAILED;
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
+    procstat_reset_peak();
+    memset(res, 0, sizeof(*res));
+    run->cfg = *cfg;
+    url_list_init(&run->urls);
+    uint64_t t0 = timer_now_us();
+    int rc = setup(run);
+    if (rc == 0)
+        rc = run->cfg.input ? load_list(run) : load_index(run);
+    if (rc == 0 && atomic_load(&run->sh.stop) == 0) {
+        size_t n = shard(&run->urls, cfg->shard_k, cfg->shard_n);
+        if (cfg->limit >= 0 && (size_t)cfg->limit < n)
+            n = (size_t)cfg->limit;
+        fetch(run, res, n);
+        res->info.wall_s = (double)(timer_now_us() - t0) / 1e6;
+        summarise(run, res, &ru0);
+        res->ran = true;
+        rc = res->total.failed ? EXIT_FAILED : 0;
+    }
+    if (run->signo)
+        rc = 128 + run->signo; /* 130 for SIGINT, 143 for SIGTERM, as shells report */
+    teardown(run);
+    free(run);
+    return rc;
+}
