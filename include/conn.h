@@ -27,6 +27,7 @@ struct job {
     char *location;            /* owned: a resolved Location waiting for the body to end */
     const struct hc_entry *he; /* its host's addresses, once looked up */
     struct url u;              /* views into url */
+    uint32_t origin;           /* url_origin_hash(&u) */
     enum sink_kind sink;
     unsigned hops;           /* redirects followed */
     unsigned attempts;       /* counted tries */
@@ -58,8 +59,8 @@ struct conn_env {
     /* A job left the connection: err 0 means a complete response (see job->action), else a
      * failure. reusable tells whether the connection can take another request now. */
     void (*job_done)(void *arg, struct conn *c, struct job *j, int err);
-    /* The connection closed and its slot is free. */
-    void (*closed)(void *arg, struct conn *c);
+    /* The connection closed and its slot is free; err is why (0: a clean close). */
+    void (*closed)(void *arg, struct conn *c, int err);
     /* The TLS session to offer for c's host, or NULL; and where to store a new one. */
     struct tls_session *(*session)(void *arg, const struct conn *c);
     /* A handshake finished (resumed or not). */
@@ -85,6 +86,7 @@ struct conn {
     /* target */
     enum url_scheme scheme;
     uint16_t port;
+    uint32_t origin; /* url_origin_hash of the target */
     bool ip_literal;
     char host[256];
     const struct hc_entry *he;
@@ -112,12 +114,15 @@ void conn_init(struct conn *c, const struct conn_env *env);
 void conn_fini(struct conn *c);
 /* Open a connection for j's scheme/host/port to the addresses of he, and queue j. */
 void conn_open(struct conn *c, struct job *j, const struct hc_entry *he);
-/* Queue j (same scheme/host/port) on an open connection and send its request. */
-void conn_push(struct conn *c, struct job *j);
+/* Queue j (same scheme/host/port) on an open connection. Its request is written now when
+ * flush_now, else by the next conn_flush, so several requests can leave in one write. */
+void conn_push(struct conn *c, struct job *j, bool flush_now);
+/* Write queued requests, if the connection is ready for them. */
+void conn_flush(struct conn *c);
 /* Close now; queued jobs are handed back through job_done with err. */
 void conn_close(struct conn *c, int err);
-/* Open, keep-alive, and serving scheme/host/port. */
-bool conn_matches(const struct conn *c, const struct url *u);
+/* Open, keep-alive, with room under --requests-per-conn, and serving j's origin. */
+bool conn_matches(const struct conn *c, const struct job *j);
 static inline bool conn_idle(const struct conn *c)
 {
     return c->state == CONN_READY && c->inflight == 0;

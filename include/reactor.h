@@ -30,6 +30,7 @@ struct reactor {
     struct reactor_io wake_io;
     reactor_wake_cb on_wake;
     void *wake_arg;
+    reactor_wake_cb before_wait; /* once per turn, before sleeping: batch work (NULL: none) */
     struct timer_heap timers;
     uint64_t now;           /* ms, refreshed once per loop turn */
     volatile bool stopping; /* set by reactor_stop from the loop's own thread */

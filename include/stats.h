@@ -23,6 +23,7 @@ struct stats {
     uint64_t tls_full, tls_resumed;
     uint64_t dns_lookups, dns_ok, dns_failed;
     uint64_t conns_established, conns_peak; /* peak: sum of per-thread peaks */
+    uint64_t conn_failed_by[STATS_NCODES];  /* connections never established, by -code */
     uint64_t hold_server_closed, pings_ok, pings_failed;
     uint64_t establish_us;  /* --hold: slowest thread's time to establish all */
     uint64_t dns_rcodes[8]; /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED, other */

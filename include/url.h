@@ -35,4 +35,8 @@ int url_resolve(const struct url *base, const char *ref, size_t ref_len, char *o
  * Returns its length, or -1 if it does not fit in cap (NUL included). */
 int url_authority(const struct url *u, char *out, size_t cap);
 
+/* A hash of the origin (scheme, host case-insensitively, port): equal origins hash equal, so
+ * connection lookups compare one integer before any string. */
+uint32_t url_origin_hash(const struct url *u);
+
 #endif

@@ -61,6 +61,8 @@ struct worker {
     struct conn_env env;
     struct conn *conns; /* cfg->conns slots */
     unsigned nconns;
+    struct conn **dirty; /* connections given requests during this fill: flushed at its end */
+    unsigned ndirty;
     unsigned busy; /* jobs taken and not finished */
     bool filling, exhausted;
     int stop_seen;           /* the shared stop level this worker acted on */

@@ -44,12 +44,14 @@ void conn_fini(struct conn *c)
     c->rbuf = c->wbuf = NULL;
 }
 
-bool conn_matches(const struct conn *c, const struct url *u)
+bool conn_matches(const struct conn *c, const struct job *j)
 {
     unsigned max = c->env->max_requests;
-    return c->state == CONN_READY && c->keep_alive && (!max || c->served + c->inflight < max) &&
-           c->scheme == u->scheme && c->port == u->port && strlen(c->host) == u->host_len &&
-           strncasecmp(c->host, u->host, u->host_len) == 0;
+    const struct url *u = &j->u;
+    return c->origin == j->origin && c->state == CONN_READY && c->keep_alive &&
+           (!max || c->served + c->inflight < max) && c->scheme == u->scheme &&
+           c->port == u->port && strncasecmp(c->host, u->host, u->host_len) == 0 &&
+           c->host[u->host_len] == '\0';
 }
 
 static void arm(struct conn *c, unsigned ms)
@@ -75,6 +77,7 @@ static void set_target(struct conn *c, const struct url *u)
 {
     c->scheme = u->scheme;
     c->port = u->port;
+    c->origin = url_origin_hash(u);
     size_t n = u->host_len < sizeof(c->host) - 1 ? u->host_len : sizeof(c->host) - 1;
     memcpy(c->host, u->host, n);
     c->host[n] = '\0';
@@ -134,7 +137,7 @@ void conn_open(struct conn *c, struct job *j, const struct hc_entry *he)
     c->keep_alive = true;
     c->was_ready = false;
     c->state = CONN_CONNECTING;
-    conn_push(c, j);
+    conn_push(c, j, false);
     int rc = try_connect(c);
     if (rc < 0) {
         defer_close(c, rc);
@@ -280,7 +283,13 @@ static int append_request(struct conn *c, struct job *j)
     return c->wbuf ? 0 : VL_ENOMEM;
 }
 
-void conn_push(struct conn *c, struct job *j)
+void conn_flush(struct conn *c)
+{
+    if (c->state == CONN_READY && c->wlen > c->wpos)
+        flush(c);
+}
+
+void conn_push(struct conn *c, struct job *j, bool flush_now)
 {
     j->next = NULL;
     j->answered = false;
@@ -296,8 +305,8 @@ void conn_push(struct conn *c, struct job *j)
         defer_close(c, rc);
         return;
     }
-    if (c->state == CONN_READY)
-        flush(c);
+    if (flush_now)
+        conn_flush(c);
 }
 
 /* The head of the queue got its whole response. */
@@ -608,5 +617,5 @@ void conn_close(struct conn *c, int err)
         j = next;
     }
     c->state = CONN_FREE;
-    c->env->closed(c->env->arg, c);
+    c->env->closed(c->env->arg, c, err);
 }

@@ -39,8 +39,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "volley: %s\n", err);
         return EXIT_USAGE;
     }
-    if (cfg.progress < 0) /* a person is watching: a terminal, and no -q */
-        cfg.progress = !cfg.quiet && (isatty(STDERR_FILENO) || isatty(STDOUT_FILENO));
+    if (cfg.progress < 0) /* a person is watching a terminal */
+        cfg.progress = isatty(STDERR_FILENO) || isatty(STDOUT_FILENO);
+    if (cfg.quiet) /* -q means quiet, whatever else was asked */
+        cfg.progress = 0;
     /* mbedTLS callocs two ~17 KB record buffers per connection. Served by mmap they cost RSS
      * only for the pages a connection really touches (a few KB), not 34 KB each. */
     mallopt(M_MMAP_THRESHOLD, 16 * 1024);

@@ -115,6 +115,8 @@ void reactor_run(struct reactor *r)
         timer_run_due(&r->timers, r->now);
         if (r->stopping)
             break;
+        if (r->before_wait)
+            r->before_wait(r, r->wake_arg);
         int timeout = timer_next_ms(&r->timers, r->now);
         int n = epoll_wait(r->epfd, evs, EVENTS_PER_WAIT, timeout);
         if (n < 0) {

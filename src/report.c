@@ -34,6 +34,15 @@ static double dns_qps(const struct stats *s, const struct run_info *ri)
     return ri->wall_s > 0 ? (double)answered(s) / ri->wall_s : 0.0;
 }
 
+/* Connections that were opened and never became ready for requests. */
+static uint64_t conns_failed(const struct stats *s)
+{
+    uint64_t n = 0;
+    for (int i = 1; i < STATS_NCODES; i++)
+        n += s->conn_failed_by[i];
+    return n;
+}
+
 static double rss_per_conn(const struct stats *s, const struct run_info *ri)
 {
     long grown = ri->rss_hold_kb - ri->rss_base_kb;
@@ -74,7 +83,7 @@ static void text_hold(FILE *out, const struct stats *s, const struct run_info *r
     fprintf(out,
             "  hold: %llu attempted, %llu established, %llu failed; all up in %.3f s; peak %llu "
             "concurrent; %llu closed by the server during the hold\n",
-            (ull)(s->ok + s->failed), (ull)s->conns_established, (ull)s->failed,
+            (ull)s->conns_opened, (ull)s->conns_established, (ull)conns_failed(s),
             (double)s->establish_us / 1e6, (ull)s->conns_peak, (ull)s->hold_server_closed);
     fprintf(out, "  hold memory: rss %.1f MB holding, %.1f MB before, %.1f KB per connection\n",
             ri->rss_hold_kb / 1024.0, ri->rss_base_kb / 1024.0, rss_per_conn(s, ri));
@@ -107,8 +116,12 @@ void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
     fprintf(out, "  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
             ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)), ms(hist_percentile(h, 99)),
             ms(h->max));
-    fprintf(out, "  connections: %llu opened, %llu requests on reused connections\n",
-            (ull)s->conns_opened, (ull)s->conns_reused_requests);
+    fprintf(out, "  connections: %llu opened, %llu established, %llu requests on reused ones\n",
+            (ull)s->conns_opened, (ull)s->conns_established, (ull)s->conns_reused_requests);
+    for (int i = 1; i < STATS_NCODES; i++)
+        if (s->conn_failed_by[i])
+            fprintf(out, "  connections failed: %llu %s (%s)\n", (ull)s->conn_failed_by[i],
+                    err_str(-i), err_tag(-i));
     fprintf(out, "  tls handshakes: %llu full, %llu resumed\n", (ull)s->tls_full,
             (ull)s->tls_resumed);
     if (!ri->dns_only)
@@ -140,22 +153,15 @@ static void json_latency(FILE *out, const char *name, const struct hist *h)
             ms(hist_percentile(h, 99)), ms(hist_percentile(h, 99.9)), ms(h->max));
 }
 
-static bool conn_phase(int code)
-{
-    enum err_kind k = err_kind(code);
-    return k == ERRK_DNS || k == ERRK_CONNECT || k == ERRK_TLS || k == ERRK_TIMEOUT ||
-           k == ERRK_CLIENT;
-}
-
-/* {"tag":count,...}; with conn_only, only failures of the connection phases. */
-static void json_failures(FILE *out, const struct stats *s, bool conn_only)
+/* {"tag":count,...} for counts indexed by -code. */
+static void json_counts(FILE *out, const uint64_t *by_code)
 {
     const char *sep = "";
     fputc('{', out);
     for (int i = 1; i < STATS_NCODES; i++) {
-        if (!s->by_code[i] || (conn_only && !conn_phase(-i)))
+        if (!by_code[i])
             continue;
-        fprintf(out, "%s\"%s\":%llu", sep, err_tag(-i), (ull)s->by_code[i]);
+        fprintf(out, "%s\"%s\":%llu", sep, err_tag(-i), (ull)by_code[i]);
         sep = ",";
     }
     fputc('}', out);
@@ -167,11 +173,10 @@ static void json_conns(FILE *out, const struct stats *s, const struct run_info *
             "\"conns\":{\"opened\":%llu,\"reused_requests\":%llu,\"attempted\":%llu,"
             "\"established\":%llu,\"failed\":%llu,\"peak\":%llu,"
             "\"server_closed_during_hold\":%llu,\"establish_s\":%.6f,\"failed_by_reason\":",
-            (ull)s->conns_opened, (ull)s->conns_reused_requests,
-            (ull)(ri->hold ? s->ok + s->failed : s->conns_opened), (ull)s->conns_established,
-            (ull)(ri->hold ? s->failed : s->conns_opened - s->conns_established),
-            (ull)s->conns_peak, (ull)s->hold_server_closed, (double)s->establish_us / 1e6);
-    json_failures(out, s, true);
+            (ull)s->conns_opened, (ull)s->conns_reused_requests, (ull)s->conns_opened,
+            (ull)s->conns_established, (ull)conns_failed(s), (ull)s->conns_peak,
+            (ull)s->hold_server_closed, (double)s->establish_us / 1e6);
+    json_counts(out, s->conn_failed_by);
     fprintf(out,
             "},\"client_limits\":{\"open_files\":%llu,\"ephemeral_ports\":%llu,"
             "\"kernel_buffers\":%llu,\"requeues\":%llu},",
@@ -208,7 +213,7 @@ void report_json(FILE *out, const struct stats *s, const struct run_info *ri)
             "\"not_started\":%llu,\"retries\":%llu,\"resent\":%llu,\"failures\":",
             REPORT_VERSION, ri->urls, (ull)s->ok, (ull)s->failed, (ull)s->skipped,
             (ull)(ri->urls > ended ? ri->urls - ended : 0), (ull)s->retries, (ull)s->resent);
-    json_failures(out, s, false);
+    json_counts(out, s->by_code);
     fprintf(out, ",\"bytes\":%llu,\"wall_s\":%.6f,\"rps\":%.1f,", (ull)s->bytes, ri->wall_s,
             rate(s, ri));
     fprintf(out, "\"threads\":%u,\"conns_per_thread\":%u,", ri->threads, ri->conns);

@@ -147,6 +147,9 @@ static int load_index(struct run *run)
     worker_run(w, &src);
     run->setup = w->stats;
     stats_init(&w->stats);
+    atomic_store(&w->progress.ok, 0); /* before the progress line's first frame */
+    atomic_store(&w->progress.failed, 0);
+    atomic_store(&w->progress.bytes, 0);
     if (!w->index_body)
         return EXIT_FAILED; /* the failure line is already on stderr */
     char err[256] = "";
@@ -293,14 +296,15 @@ static int setup(struct run *run)
 
 static void fetch_all(struct run *run, struct source *src)
 {
+    bool started[64] = {false}; /* -t is at most 64 */
     for (unsigned i = 0; i < run->nworkers; i++)
         run->workers[i].src = src;
     for (unsigned i = 1; i < run->nworkers; i++)
-        if (pthread_create(&run->workers[i].thread, NULL, thread_main, &run->workers[i]) != 0)
-            run->workers[i].src = NULL;
+        started[i] =
+            pthread_create(&run->workers[i].thread, NULL, thread_main, &run->workers[i]) == 0;
     worker_run(&run->workers[0], src); /* the main thread is reactor 0 */
     for (unsigned i = 1; i < run->nworkers; i++)
-        if (run->workers[i].src)
+        if (started[i])
             pthread_join(run->workers[i].thread, NULL);
 }
 
@@ -318,6 +322,8 @@ static void summarise(struct run *run, struct run_result *res, const struct rusa
         stats_merge(total, &run->workers[i].stats);
     total->conns_opened += run->setup.conns_opened;
     total->conns_established += run->setup.conns_established;
+    for (int i = 0; i < STATS_NCODES; i++)
+        total->conn_failed_by[i] += run->setup.conn_failed_by[i];
     total->tls_full += run->setup.tls_full;
     total->tls_resumed += run->setup.tls_resumed;
     total->dns_lookups += run->setup.dns_lookups;

@@ -41,6 +41,8 @@ void stats_merge(struct stats *dst, const struct stats *src)
     dst->dns_ok += src->dns_ok;
     dst->dns_failed += src->dns_failed;
     dst->conns_established += src->conns_established;
+    for (int i = 0; i < STATS_NCODES; i++)
+        dst->conn_failed_by[i] += src->conn_failed_by[i];
     dst->conns_peak += src->conns_peak;
     dst->hold_server_closed += src->hold_server_closed;
     dst->pings_ok += src->pings_ok;

@@ -432,3 +432,13 @@ int url_resolve(const struct url *base, const char *ref, size_t ref_len, char *o
     put_path_query(&w, &b, &r);
     return finish(&w);
 }
+
+uint32_t url_origin_hash(const struct url *u)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)u->scheme; /* FNV-1a */
+    for (size_t i = 0; i < u->host_len; i++) {
+        unsigned char c = (unsigned char)u->host[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 16777619u;
+    }
+    return (h ^ u->port) * 16777619u;
+}

@@ -225,8 +225,10 @@ static struct job *take(struct worker *w)
         j->start_us = w->due_interval_us ? w->next_due_us : now;
         w->next_due_us += w->due_interval_us;
         j->connect_only = w->sh->cfg->hold_idle;
-        if (url_parse(j->url, strlen(j->url), &j->u) == 0)
+        if (url_parse(j->url, strlen(j->url), &j->u) == 0) {
+            j->origin = url_origin_hash(&j->u);
             return j;
+        }
         if (w->sh->cfg->dns_only) {
             j->u.host = j->url; /* -i with one host name a line */
             j->u.host_len = strlen(j->url);
@@ -373,18 +375,46 @@ static bool must_wait_for_session(struct worker *w, const struct url *u,
 
 /* ---- routing ---- */
 
-static struct conn *find_conn(struct worker *w, const struct url *u, struct conn *hint)
+/* The open connection to j's origin with the fewest requests in flight (below the pipeline
+ * depth), trying hint first: usually the connection that just answered. */
+static struct conn *find_conn(struct worker *w, const struct job *j, struct conn *hint)
 {
     unsigned depth = w->sh->cfg->pipeline;
-    if (hint && conn_matches(hint, u) && hint->inflight < depth)
+    if (hint && hint->inflight == 0 && conn_matches(hint, j))
         return hint;
     struct conn *best = NULL;
     for (unsigned i = 0; i < w->nconns; i++) {
         struct conn *c = &w->conns[i];
-        if (conn_matches(c, u) && c->inflight < depth && (!best || c->inflight < best->inflight))
+        if (c->origin != j->origin || c->inflight >= depth || !conn_matches(c, j))
+            continue;
+        if (c->inflight == 0)
+            return c;
+        if (!best || c->inflight < best->inflight)
             best = c;
     }
     return best;
+}
+
+/* Remember c for the flush before the loop sleeps: every request a turn of the loop queued on
+ * a connection leaves in one write (with --pipeline, several per write). */
+static void mark_dirty(struct worker *w, struct conn *c)
+{
+    for (unsigned i = 0; i < w->ndirty; i++)
+        if (w->dirty[i] == c)
+            return;
+    if (w->ndirty < w->nconns)
+        w->dirty[w->ndirty++] = c;
+    else
+        conn_flush(c);
+}
+
+static void flush_dirty(struct reactor *r, void *arg)
+{
+    struct worker *w = arg;
+    (void)r;
+    for (unsigned i = 0; i < w->ndirty; i++)
+        conn_flush(w->dirty[i]);
+    w->ndirty = 0;
 }
 
 /* A free slot, or the idle connection unused longest, closed to make room. */
@@ -413,11 +443,12 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
         return true;
     }
     /* --hold measures connections: every job gets its own. */
-    struct conn *c = w->sh->cfg->hold_ms ? NULL : find_conn(w, &j->u, hint);
+    struct conn *c = w->sh->cfg->hold_ms ? NULL : find_conn(w, j, hint);
     if (c) {
         w->stats.conns_reused_requests += c->served > 0;
         j->t_addr_us = j->t_conn_us = j->t_tls_us = timer_now_us();
-        conn_push(c, j);
+        conn_push(c, j, false);
+        mark_dirty(w, c);
         return true;
     }
     const struct hc_entry *he = addresses(w, j);
@@ -662,12 +693,13 @@ static void on_hold_ping(void *arg)
         j->ping = true;
         j->url = w->src->urls[i % w->src->nurls];
         j->start_us = timer_now_us();
-        if (url_parse(j->url, strlen(j->url), &j->u) < 0 || !conn_matches(c, &j->u)) {
+        if (url_parse(j->url, strlen(j->url), &j->u) < 0 ||
+            (j->origin = url_origin_hash(&j->u), !conn_matches(c, j))) {
             job_free(w, j);
             continue;
         }
         w->busy++;
-        conn_push(c, j);
+        conn_push(c, j, true);
     }
     reactor_timer_in(&w->r, &w->hold_ping, w->sh->cfg->hold_ping_ms);
 }
@@ -738,6 +770,7 @@ static void follow_redirect(struct worker *w, struct job *j)
         finish(w, j, VL_EREDIRECT);
         return;
     }
+    j->origin = url_origin_hash(&j->u);
     push_ready(w, j);
 }
 
@@ -773,13 +806,19 @@ static void on_established(void *arg, struct conn *c)
         w->stats.conns_peak = w->open_now;
 }
 
-static void on_closed(void *arg, struct conn *c)
+static void on_closed(void *arg, struct conn *c, int err)
 {
     struct worker *w = arg;
     if (c->was_ready) {
         w->open_now--;
-        if (w->holding && !w->hold_ending && !w->stop_seen)
+        /* With --hold every close before the hold ends is the server's doing (or a failure
+         * after the handshake): the connection was established, then lost. */
+        if (w->sh->cfg->hold_ms && !w->hold_ending && !w->stop_seen)
             w->stats.hold_server_closed++;
+    } else if (err < 0 && err >= VL_ERR_MIN) {
+        w->stats.conn_failed_by[-err]++;
+    } else {
+        w->stats.conn_failed_by[-VL_ECLOSED]++;
     }
     fill(w, NULL);
 }
@@ -823,6 +862,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         snprintf(err, errlen, "cannot create an epoll loop: %s", err_str(rc));
         return rc;
     }
+    w->r.before_wait = flush_dirty;
     if ((rc = dns_init(&w->dns, &w->r, cfg->dns_servers, 0, err, errlen)) < 0)
         goto fail_reactor;
     if ((rc = tls_thread_init(&w->tls, sh->tls)) < 0) {
@@ -831,7 +871,8 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     }
     w->sessions = calloc(SESSION_BUCKETS, sizeof(*w->sessions));
     w->conns = calloc(cfg->conns, sizeof(*w->conns));
-    if (!w->sessions || !w->conns) {
+    w->dirty = calloc(cfg->conns, sizeof(*w->dirty));
+    if (!w->sessions || !w->conns || !w->dirty) {
         snprintf(err, errlen, "out of memory for %u connections", cfg->conns);
         rc = VL_ENOMEM;
         goto fail_all;
@@ -863,6 +904,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
 fail_all:
     free(w->sessions);
     free(w->conns);
+    free(w->dirty);
     tls_thread_fini(&w->tls);
 fail_dns:
     dns_fini(&w->dns);
@@ -875,6 +917,10 @@ void worker_run(struct worker *w, struct source *src)
 {
     w->src = src;
     w->exhausted = false;
+    /* The progress line counts this source's URLs only (not the index fetched before). */
+    atomic_store(&w->progress.ok, 0);
+    atomic_store(&w->progress.failed, 0);
+    atomic_store(&w->progress.bytes, 0);
     w->r.stopping = false;
     w->next_due_us = w->started_us = timer_now_us();
     w->holding = w->hold_ending = false;
@@ -899,6 +945,7 @@ void worker_fini(struct worker *w)
     for (unsigned i = 0; i < w->nconns; i++)
         conn_fini(&w->conns[i]);
     free(w->conns);
+    free(w->dirty);
     for (unsigned i = 0; w->sessions && i < SESSION_BUCKETS; i++) {
         struct session_entry *e = w->sessions[i], *next;
         for (; e; e = next) {
