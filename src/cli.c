@@ -140,7 +140,7 @@ const char *cli_usage(void)
            "      --progress | --no-progress  live progress line (default: when a terminal)\n"
            "      --json              print the summary as one JSON object\n"
            "  -q, --quiet             no per-URL failure lines\n"
-           "  -v, --verbose           more detail on stderr\n"
+           "  -v, --verbose           a line on stderr for every URL fetched, too\n"
            "  -h, --help              this text\n"
            "  -V, --version           versions of volley and its libraries\n"
            "Exit status: 0 all fetched, 1 some failed, 2 bad usage or setup.\n";

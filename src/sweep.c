@@ -91,10 +91,11 @@ static int write_plot(const char *path, const struct plot_point *pts, size_t n)
     time_t now = time(NULL);
     struct tm tm;
     gethostname(host, sizeof(host) - 1);
-    strftime(sub, sizeof(sub), "%Y-%m-%d", gmtime_r(&now, &tm));
-    size_t len = strlen(sub);
-    snprintf(sub + len, sizeof(sub) - len, ", %ld CPUs, host %s", sysconf(_SC_NPROCESSORS_ONLN),
-             host);
+    /* Formatted by hand: strftime drags glibc's time-zone code (110 KB) into the static
+     * binary. */
+    gmtime_r(&now, &tm);
+    snprintf(sub, sizeof(sub), "%04d-%02d-%02d, %ld CPUs, host %s", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, sysconf(_SC_NPROCESSORS_ONLN), host);
     FILE *f = fopen(path, "w");
     int rc =
         f ? plot_svg(f, "volley: wall time and throughput against parallelism", sub, pts, n) : -1;

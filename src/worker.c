@@ -150,6 +150,10 @@ static void finish(struct worker *w, struct job *j, int err)
     if (src->write_out && j->sink != SINK_MEMORY)
         write_out(w, j, err, us);
     if (err == 0) {
+        if (src->errout && w->sh->cfg->verbose)
+            fprintf(src->errout, "volley: %s: %d, %llu bytes, %.1f ms, %u attempt%s\n",
+                    src->urls[j->idx % src->nurls], j->status, (unsigned long long)j->bytes,
+                    (double)us / 1000.0, j->attempts, j->attempts == 1 ? "" : "s");
         w->stats.ok++;
         w->stats.bytes += j->bytes;
         hist_add(&w->stats.latency, us);
