@@ -13,6 +13,8 @@
 
 int manifest_open(const char *path)
 {
+    if (strcmp(path, "-") == 0)
+        return dup(STDOUT_FILENO);
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 

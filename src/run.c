@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -176,11 +177,27 @@ static size_t shard(struct url_list *l, unsigned k, unsigned n)
     return kept;
 }
 
+struct thread_arg {
+    struct worker *w;
+    atomic_uint *running;
+};
+
 static void *thread_main(void *arg)
 {
-    struct worker *w = arg;
-    worker_run(w, w->src);
+    struct thread_arg *t = arg;
+    worker_run(t->w, t->w->src);
+    atomic_fetch_sub(t->running, 1);
     return NULL;
+}
+
+/* Reactor 0 may finish first: the main thread then keeps reading SIGINT/SIGTERM (it is the one
+ * that watches them) until the other threads are done. */
+static void watch_until_done(struct run *run, atomic_uint *running)
+{
+    struct pollfd p = {.fd = run->sig_io.fd, .events = POLLIN};
+    while (atomic_load(running) > 0)
+        if (poll(&p, 1, 50) > 0)
+            run->sig_io.cb(&run->workers[0].r, &run->sig_io, REACTOR_READ);
 }
 
 static int add_resolves(struct run *run)
@@ -297,12 +314,20 @@ static int setup(struct run *run)
 static void fetch_all(struct run *run, struct source *src)
 {
     bool started[64] = {false}; /* -t is at most 64 */
+    struct thread_arg args[64];
+    atomic_uint running;
+    atomic_init(&running, 0);
     for (unsigned i = 0; i < run->nworkers; i++)
         run->workers[i].src = src;
-    for (unsigned i = 1; i < run->nworkers; i++)
-        started[i] =
-            pthread_create(&run->workers[i].thread, NULL, thread_main, &run->workers[i]) == 0;
+    for (unsigned i = 1; i < run->nworkers; i++) {
+        args[i] = (struct thread_arg){&run->workers[i], &running};
+        atomic_fetch_add(&running, 1);
+        started[i] = pthread_create(&run->workers[i].thread, NULL, thread_main, &args[i]) == 0;
+        if (!started[i])
+            atomic_fetch_sub(&running, 1);
+    }
     worker_run(&run->workers[0], src); /* the main thread is reactor 0 */
+    watch_until_done(run, &running);
     for (unsigned i = 1; i < run->nworkers; i++)
         if (started[i])
             pthread_join(run->workers[i].thread, NULL);

@@ -4,6 +4,7 @@
 #include "worker.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,6 +104,28 @@ static void write_manifest(struct worker *w, struct job *j, int err, uint64_t us
     manifest_write(w->sh->manifest_fd, &rec);
 }
 
+/* One "volley: URL: text" line. A URL from an index may hold any byte: control bytes are shown
+ * as \xNN so a hostile index cannot forge lines of its own on the terminal or in a log. */
+static void url_line(FILE *out, const char *url, const char *fmt, ...)
+{
+    char line[8192 + 256];
+    size_t n = 0;
+    n += (size_t)snprintf(line, sizeof(line), "volley: ");
+    for (const unsigned char *p = (const unsigned char *)url; *p && n < 4 * 2048; p++)
+        n += (size_t)(*p < 0x20 || *p == 0x7f ? snprintf(line + n, sizeof(line) - n, "\\x%02x", *p)
+                                              : snprintf(line + n, sizeof(line) - n, "%c", *p));
+    n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    va_end(ap);
+    n += k > 0 ? (size_t)k : 0;
+    if (n > sizeof(line) - 2)
+        n = sizeof(line) - 2;
+    line[n++] = '\n';
+    fwrite(line, 1, n, out); /* one call: lines from threads never interleave */
+}
+
 static double since(uint64_t t, uint64_t start)
 {
     return t > start ? (double)(t - start) / 1e6 : 0.0;
@@ -151,9 +174,10 @@ static void finish(struct worker *w, struct job *j, int err)
         write_out(w, j, err, us);
     if (err == 0) {
         if (src->errout && w->sh->cfg->verbose)
-            fprintf(src->errout, "volley: %s: %d, %llu bytes, %.1f ms, %u attempt%s\n",
-                    src->urls[j->idx % src->nurls], j->status, (unsigned long long)j->bytes,
-                    (double)us / 1000.0, j->attempts, j->attempts == 1 ? "" : "s");
+            url_line(src->errout, src->urls[j->idx % src->nurls],
+                     "%d, %llu bytes, %.1f ms, %u attempt%s", j->status,
+                     (unsigned long long)j->bytes, (double)us / 1000.0, j->attempts,
+                     j->attempts == 1 ? "" : "s");
         w->stats.ok++;
         w->stats.bytes += j->bytes;
         hist_add(&w->stats.latency, us);
@@ -167,10 +191,9 @@ static void finish(struct worker *w, struct job *j, int err)
         stats_fail(&w->stats, err);
         w->index_err = err;
         if (src->errout && err == VL_ESTATUS)
-            fprintf(src->errout, "volley: %s: HTTP %d\n", src->urls[j->idx % src->nurls],
-                    j->status);
+            url_line(src->errout, src->urls[j->idx % src->nurls], "HTTP %d", j->status);
         else if (src->errout)
-            fprintf(src->errout, "volley: %s: %s\n", src->urls[j->idx % src->nurls], err_str(err));
+            url_line(src->errout, src->urls[j->idx % src->nurls], "%s", err_str(err));
     }
     struct worker_progress *p = &w->progress;
     atomic_store_explicit(&p->ok, w->stats.ok, memory_order_relaxed);
@@ -230,6 +253,13 @@ static struct job *take(struct worker *w)
         w->next_due_us += w->due_interval_us;
         j->connect_only = w->sh->cfg->hold_idle;
         if (url_parse(j->url, strlen(j->url), &j->u) == 0) {
+            char path[4096];
+            /* A path that would leave -o fails here, before it costs a request. */
+            if (j->sink == SINK_FILE &&
+                outpath_build(cfg->output_dir, &j->u, path, sizeof(path)) == -1) {
+                finish(w, j, VL_EPATH);
+                continue;
+            }
             j->origin = url_origin_hash(&j->u);
             return j;
         }
