@@ -11,8 +11,10 @@
 #include "reactor.h"
 
 /* Called once per lookup, from the reactor loop or from within dns_lookup itself (answers from
- * /etc/hosts, bad names). err is 0 or a VL_E* code; addrs is valid only during the call. */
-typedef void (*dns_cb)(void *arg, int err, const struct hc_addr *addrs, unsigned naddr);
+ * /etc/hosts, bad names). err is 0 or a VL_E* code; addrs is valid only during the call;
+ * timeouts counts the queries c-ares had to send again. */
+typedef void (*dns_cb)(void *arg, int err, const struct hc_addr *addrs, unsigned naddr,
+                       int timeouts);
 
 /* --dns-only: one A query's outcome. err 0 for any answer (rcode says which), else
  * VL_ETIMEOUT_DNS or VL_EDNS; timeouts counts retries c-ares made. */

@@ -161,7 +161,6 @@ static unsigned collect(const struct ares_addrinfo *ai, struct hc_addr *out)
 
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
-    (void)timeouts;
     if (status == ARES_EDESTRUCTION)
         return; /* the channel is going away: arg may be gone with it */
     struct lookup *l = arg;
@@ -175,7 +174,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
     d->stats.failed += err != 0 && err != VL_EDNS_NOTFOUND && err != VL_ETIMEOUT_DNS;
     if (res)
         ares_freeaddrinfo(res);
-    l->cb(l->arg, err, addrs, n);
+    l->cb(l->arg, err, addrs, n, timeouts);
     free(l);
 }
 
@@ -184,7 +183,7 @@ void dns_lookup(struct dns *d, const char *name, dns_cb cb, void *arg)
     struct ares_addrinfo_hints hints = {0};
     struct lookup *l = malloc(sizeof(*l));
     if (!l) {
-        cb(arg, VL_ENOMEM, NULL, 0);
+        cb(arg, VL_ENOMEM, NULL, 0, 0);
         return;
     }
     l->d = d;

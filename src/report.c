@@ -191,8 +191,8 @@ static void json_dns(FILE *out, const struct stats *s, const struct run_info *ri
     fprintf(out,
             "\"dns\":{\"lookups\":%llu,\"failed\":%llu,\"queries\":%llu,\"answered\":%llu,"
             "\"timeouts\":%llu,\"retries\":%llu,\"qps\":%.1f,\"rcodes\":{",
-            (ull)s->dns_lookups, (ull)s->dns_failed, (ull)(s->dns_lookups + s->dns_retries),
-            (ull)answered(s), (ull)s->dns_timeouts, (ull)s->dns_retries, dns_qps(s, ri));
+            (ull)s->dns_lookups, (ull)s->dns_failed, (ull)s->dns_queries, (ull)answered(s),
+            (ull)s->dns_timeouts, (ull)s->dns_retries, dns_qps(s, ri));
     const char *sep = "";
     for (int i = 0; i < 7; i++)
         if (s->dns_rcodes[i]) {
@@ -202,7 +202,9 @@ static void json_dns(FILE *out, const struct stats *s, const struct run_info *ri
     fprintf(out, "},");
     json_latency(out, "latency_ms", &s->dns_latency);
     fprintf(out, ",\"cpu_us_per_lookup\":%.2f},",
-            s->dns_lookups ? (ri->cpu_user_s + ri->cpu_sys_s) * 1e6 / (double)s->dns_lookups : 0);
+            ri->dns_only && s->dns_lookups
+                ? (ri->cpu_user_s + ri->cpu_sys_s) * 1e6 / (double)s->dns_lookups
+                : 0);
 }
 
 void report_json(FILE *out, const struct stats *s, const struct run_info *ri)

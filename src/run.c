@@ -353,6 +353,10 @@ static void summarise(struct run *run, struct run_result *res, const struct rusa
     total->tls_resumed += run->setup.tls_resumed;
     total->dns_lookups += run->setup.dns_lookups;
     total->dns_failed += run->setup.dns_failed;
+    total->dns_queries += run->setup.dns_queries;
+    total->dns_retries += run->setup.dns_retries;
+    total->dns_timeouts += run->setup.dns_timeouts;
+    hist_merge(&total->dns_latency, &run->setup.dns_latency);
     getrusage(RUSAGE_SELF, &ru);
     struct run_info *ri = &res->info;
     ri->threads = run->cfg.threads;

@@ -53,6 +53,7 @@ void stats_merge(struct stats *dst, const struct stats *src)
         dst->dns_rcodes[i] += src->dns_rcodes[i];
     dst->dns_timeouts += src->dns_timeouts;
     dst->dns_retries += src->dns_retries;
+    dst->dns_queries += src->dns_queries;
     hist_merge(&dst->latency, &src->latency);
     hist_merge(&dst->dns_latency, &src->dns_latency);
 }

@@ -288,7 +288,8 @@ static const struct hc_entry *resolve_override(struct worker *w, const struct ur
     return NULL;
 }
 
-static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned naddr)
+static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned naddr,
+                      int timeouts)
 {
     struct lookup *l = arg;
     struct worker *w = l->w;
@@ -297,6 +298,9 @@ static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned 
     l->e->lookup_us = timer_now_us() - l->start_us;
     hist_add(&w->stats.dns_latency, l->e->lookup_us);
     w->stats.dns_lookups++;
+    w->stats.dns_queries += 2 + (uint64_t)timeouts; /* A and AAAA, and every resend */
+    w->stats.dns_retries += (uint64_t)timeouts;
+    w->stats.dns_timeouts += err == VL_ETIMEOUT_DNS;
     if (err)
         w->stats.dns_failed++;
     else
@@ -763,6 +767,7 @@ static void on_dns_answer(void *arg, int err, int rcode, int timeouts)
     struct job *j = arg;
     struct worker *w = j->owner;
     w->stats.dns_retries += (uint64_t)timeouts;
+    w->stats.dns_queries += 1 + (uint64_t)timeouts;
     if (err == 0) {
         w->stats.dns_rcodes[rcode_slot(rcode)]++;
         hist_add(&w->stats.dns_latency, timer_now_us() - j->start_us);
