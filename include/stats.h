@@ -28,8 +28,8 @@ struct stats {
     uint64_t establish_us;  /* --hold: slowest thread's time to establish all */
     uint64_t dns_rcodes[8]; /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED, other */
     uint64_t dns_timeouts, dns_retries, dns_queries; /* queries: every one sent, resends too */
-    struct hist latency;     /* per URL, microseconds */
-    struct hist dns_latency; /* per lookup, microseconds */
+    struct hist latency;                             /* per URL, microseconds */
+    struct hist dns_latency;                         /* per lookup, microseconds */
 };
 
 void stats_init(struct stats *s);

@@ -63,7 +63,9 @@ struct worker {
     unsigned nconns;
     struct conn **dirty; /* connections given requests during this fill: flushed at its end */
     unsigned ndirty;
-    unsigned busy; /* jobs taken and not finished */
+    unsigned busy;
+    size_t taken;
+        /* jobs this worker took from the cursor in this run */ /* jobs taken and not finished */
     bool filling, exhausted;
     int stop_seen;           /* the shared stop level this worker acted on */
     struct timer grace;      /* after a first signal: when in-flight work is cut */

@@ -219,6 +219,11 @@ static struct job *take(struct worker *w)
     unsigned cap = cfg->dns_only ? (cfg->dns_concurrency ? cfg->dns_concurrency : w->nconns)
                                  : w->nconns * cfg->pipeline;
     while (!w->exhausted && w->busy < cap) {
+        /* --hold: -k connections per thread, each kept after its one request. */
+        if (cfg->hold_ms && w->taken >= w->nconns) {
+            w->exhausted = true;
+            break;
+        }
         uint64_t now = timer_now_us();
         if (w->src->deadline_us && now >= w->src->deadline_us) {
             w->exhausted = true;
@@ -244,6 +249,7 @@ static struct job *take(struct worker *w)
             break;
         }
         w->busy++;
+        w->taken++;
         j->idx = idx;
         j->attempts = 1;
         j->url = url;
@@ -288,8 +294,7 @@ static const struct hc_entry *resolve_override(struct worker *w, const struct ur
     return NULL;
 }
 
-static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned naddr,
-                      int timeouts)
+static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned naddr, int timeouts)
 {
     struct lookup *l = arg;
     struct worker *w = l->w;
@@ -463,6 +468,8 @@ static struct conn *free_slot(struct worker *w)
         struct conn *c = &w->conns[i];
         if (c->state == CONN_FREE)
             return c;
+        if (w->sh->cfg->hold_ms)
+            continue; /* held connections are the point of the run: never evicted */
         if (conn_idle(c) && (!idle || c->last_active < idle->last_active))
             idle = c;
     }
@@ -956,6 +963,7 @@ void worker_run(struct worker *w, struct source *src)
 {
     w->src = src;
     w->exhausted = false;
+    w->taken = 0;
     /* The progress line counts this source's URLs only (not the index fetched before). */
     atomic_store(&w->progress.ok, 0);
     atomic_store(&w->progress.failed, 0);
