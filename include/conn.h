@@ -91,7 +91,8 @@ struct conn {
     char host[256];
     const struct hc_entry *he;
     unsigned addr_idx;
-    struct tls_conn *tls; /* owned, https only */
+    struct tls_conn *tls; /* owned, made for the slot's first https connection, then reused */
+    bool secure;          /* this connection runs TLS */
     /* jobs: head is being answered; all have been (or are being) sent */
     struct job *head, *tail;
     unsigned inflight;

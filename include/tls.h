@@ -34,6 +34,7 @@ struct tls_session {
 
 struct tls_conn {
     mbedtls_ssl_context ssl;
+    bool set_up; /* ssl has its buffers: the next connection resets it instead */
     int fd;
     bool resumed;   /* the last handshake resumed a session */
     uint8_t ip_len; /* 4 or 16 when the host is an IP literal to match against iPAddress SANs */
@@ -52,10 +53,12 @@ void tls_thread_fini(struct tls_thread *t);
 void tls_session_init(struct tls_session *ts);
 void tls_session_fini(struct tls_session *ts);
 
-/* Set up c on fd for host (NUL-terminated; SNI and name check unless ip_literal) and offer
- * resume's session if valid. Returns 0 or a VL_E* code. Free with tls_conn_fini. */
-int tls_conn_init(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
-                  bool ip_literal, const struct tls_session *resume);
+/* Start a TLS connection on fd for host (NUL-terminated; SNI and name check unless
+ * ip_literal), offering resume's session if valid. c must be zeroed the first time; after that
+ * the same context is reset and reused, keeping its record buffers (no allocation, no page
+ * faults per connection). Returns 0 or a VL_E* code. Free with tls_conn_fini. */
+int tls_conn_start(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
+                   bool ip_literal, const struct tls_session *resume);
 void tls_conn_fini(struct tls_conn *c);
 
 /* Advance the handshake. IO_OK when done; IO_WANT_READ/IO_WANT_WRITE; IO_ERR with *err set

@@ -65,7 +65,7 @@ struct worker {
     unsigned ndirty;
     unsigned busy;
     size_t taken;
-        /* jobs this worker took from the cursor in this run */ /* jobs taken and not finished */
+    /* jobs this worker took from the cursor in this run */ /* jobs taken and not finished */
     bool filling, exhausted;
     int stop_seen;           /* the shared stop level this worker acted on */
     struct timer grace;      /* after a first signal: when in-flight work is cut */

@@ -39,8 +39,12 @@ void conn_fini(struct conn *c)
 {
     if (c->state != CONN_FREE)
         conn_close(c, VL_EINTR);
+    if (c->tls)
+        tls_conn_fini(c->tls);
+    free(c->tls);
     free(c->rbuf);
     free(c->wbuf);
+    c->tls = NULL;
     c->rbuf = c->wbuf = NULL;
 }
 
@@ -149,14 +153,14 @@ void conn_open(struct conn *c, struct job *j, const struct hc_entry *he)
 
 static void start_handshake(struct conn *c)
 {
-    c->tls = malloc(sizeof(*c->tls));
+    if (!c->tls)
+        c->tls = calloc(1, sizeof(*c->tls));
     struct tls_session *s = c->env->session(c->env->arg, c);
-    if (!c->tls || tls_conn_init(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s) < 0) {
-        free(c->tls);
-        c->tls = NULL;
+    if (!c->tls || tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s) < 0) {
         defer_close(c, VL_ENOMEM);
         return;
     }
+    c->secure = true;
     c->state = CONN_HANDSHAKE;
     arm(c, c->env->connect_timeout_ms);
 }
@@ -240,7 +244,7 @@ static void flush(struct conn *c)
         size_t n = 0;
         int err = 0;
         enum io_status st;
-        if (c->tls) {
+        if (c->secure) {
             st = tls_write(c->tls, c->wbuf + c->wpos, c->wlen - c->wpos, &n, &err);
         } else {
             ssize_t w = send(c->io.fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
@@ -507,7 +511,7 @@ static void do_read(struct conn *c)
         size_t space = c->rcap - c->rlen, n = 0;
         int err = 0;
         enum io_status st;
-        if (c->tls) {
+        if (c->secure) {
             st = tls_read(c->tls, c->rbuf + c->rlen, space, &n, &err);
         } else {
             ssize_t r = recv(c->io.fd, c->rbuf + c->rlen, space, 0);
@@ -536,7 +540,7 @@ static void do_read(struct conn *c)
         process(c);
         /* A short plain read drained the socket; level-triggered epoll says when there is more.
          * mbedTLS may still hold decrypted bytes, so TLS reads go on until WANT_READ. */
-        if (!c->tls && n < space)
+        if (!c->secure && n < space)
             return;
     }
 }
@@ -594,16 +598,12 @@ void conn_close(struct conn *c, int err)
     c->deferred_err = 0;
     if (c->io.fd >= 0) {
         reactor_watch(c->env->r, &c->io, 0);
-        if (c->tls && err == 0)
+        if (c->secure && err == 0)
             tls_close_notify(c->tls);
         close(c->io.fd);
         c->io.fd = -1;
     }
-    if (c->tls) {
-        tls_conn_fini(c->tls);
-        free(c->tls);
-        c->tls = NULL;
-    }
+    c->secure = false; /* c->tls stays, for the slot's next https connection */
     if (c->in_body)
         sink_abort(&c->sink);
     c->in_body = false;

@@ -130,10 +130,17 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
-int tls_conn_init(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
-                  bool ip_literal, const struct tls_session *resume)
+int tls_conn_start(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
+                   bool ip_literal, const struct tls_session *resume)
 {
-    mbedtls_ssl_init(&c->ssl);
+    if (c->set_up && mbedtls_ssl_session_reset(&c->ssl) != 0)
+        tls_conn_fini(c); /* start over with a fresh context */
+    if (!c->set_up) {
+        mbedtls_ssl_init(&c->ssl);
+        if (mbedtls_ssl_setup(&c->ssl, &t->conf) != 0)
+            goto fail;
+        c->set_up = true;
+    }
     c->fd = fd;
     c->resumed = false;
     c->ip_len = 0;
@@ -141,8 +148,6 @@ int tls_conn_init(struct tls_conn *c, struct tls_thread *t, int fd, const char *
         c->ip_len = inet_pton(AF_INET6, host, c->ip) == 1  ? 16
                     : inet_pton(AF_INET, host, c->ip) == 1 ? 4
                                                            : 0;
-    if (mbedtls_ssl_setup(&c->ssl, &t->conf) != 0)
-        goto fail;
     /* An IP literal is neither sent as SNI (RFC 6066 section 3) nor matched as a DNS name. */
     if (mbedtls_ssl_set_hostname(&c->ssl, ip_literal ? NULL : host) != 0)
         goto fail;
@@ -151,13 +156,14 @@ int tls_conn_init(struct tls_conn *c, struct tls_thread *t, int fd, const char *
     mbedtls_ssl_set_bio(&c->ssl, &c->fd, bio_send, bio_recv, NULL);
     return 0;
 fail:
-    mbedtls_ssl_free(&c->ssl);
+    tls_conn_fini(c);
     return VL_ENOMEM;
 }
 
 void tls_conn_fini(struct tls_conn *c)
 {
     mbedtls_ssl_free(&c->ssl);
+    c->set_up = false;
 }
 
 static int map_error(struct tls_conn *c, int rc)

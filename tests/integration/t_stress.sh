@@ -338,7 +338,10 @@ low_server() {
     url_list "https://img.volley.test:$port" 200 >"$CASE_DIR/urls"
     run_volley -t 2 -k 100 --hold 2 "${WORLD_ARGS[@]}" --json -q -i "$CASE_DIR/urls"
     stop_low_nginx
-    assert_exit 1 && json_check "$2" && pass
+    # nginx out of worker_connections either refuses new connections (volley: exit 1, failures)
+    # or closes idle held ones to make room (exit 0, server_closed_during_hold): both are the
+    # server's shortage, and which one happens depends on timing.
+    { [[ $RC == 0 ]] || assert_exit 1; } && json_check "$2" && pass
 }
 
 # The server's shortage shows as server-side failures, never as client limits.
@@ -346,8 +349,8 @@ t_low_server_failures() {
     low_server stress_low_server_failures '
 c = get("conns")
 f = failures()
-assert get("failed") > 0 and c["established"] < 200, "ok %r failed %r conns %r: want failures" % (
-    get("ok"), get("failed"), c)
+assert (get("failed") > 0 and c["established"] < 200) or c["server_closed_during_hold"] > 0, \
+    "ok %r failed %r conns %r: want failures or server-side closes" % (get("ok"), get("failed"), c)
 server = lambda t: t in ("conn_reset", "conn_closed") or t.startswith("tls")
 assert f and all(server(t) for t in f), "failures %r, want only conn_reset/conn_closed/tls_*" % f
 assert all(v == 0 for v in get("client_limits").values()), "client_limits %r" % get("client_limits")
@@ -359,7 +362,7 @@ t_low_server_conn_accounting() {
     low_server stress_low_server_conn_accounting '
 c = get("conns")
 r = c["failed_by_reason"]
-assert c["failed"] > 0, "conns.failed %r" % c["failed"]
+assert c["failed"] > 0 or c["server_closed_during_hold"] > 0, "conns %r: no sign of the shortage" % c
 assert sum(r.values()) == c["failed"], "conns.failed_by_reason %r does not add up to conns.failed %r" % (
     r, c["failed"])
 '
