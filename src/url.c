@@ -180,7 +180,7 @@ int url_parse(const char *s, size_t len, struct url *u)
     if (i == len || scheme_of(s, i, &t.scheme) < 0)
         return -1;
     /* RFC 3986 section 3: hier-part must be "//" authority path-abempty for http(s). */
-    if (len - i < 3 || s[i + 1] != '/' || s[i + 2] != '/')
+    if (len - i < 3 || s[i] != ':' || s[i + 1] != '/' || s[i + 2] != '/')
         return -1;
     s += i + 3;
     len -= i + 3;

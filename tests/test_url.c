@@ -122,6 +122,9 @@ static const char *const bads[] = {
     "mailto:a@b",
     "http:/x",
     "http:x",
+    "http?//h/", /* the scheme must end in ':' (found by fuzz_url) */
+    "http///h/x",
+    "https#//h/",
     "http:",
     "http",
     "//h/p",
