@@ -32,10 +32,17 @@ struct tls_session {
     bool valid;
 };
 
+#define TLS_READAHEAD (16 * 1024)
+
 struct tls_conn {
     mbedtls_ssl_context ssl;
     bool set_up; /* ssl has its buffers: the next connection resets it instead */
     int fd;
+    /* Read-ahead: mbedTLS asks for a record's 5-byte header, then its body; one recv fills
+     * this buffer with whatever the socket holds and serves both. */
+    unsigned char *ra; /* owned, TLS_READAHEAD bytes, allocated on first use */
+    uint32_t ra_pos, ra_len;
+    bool drained;   /* the last recv came back short: the socket is empty until epoll says not */
     bool resumed;   /* the last handshake resumed a session */
     uint8_t ip_len; /* 4 or 16 when the host is an IP literal to match against iPAddress SANs */
     unsigned char ip[16];
@@ -60,6 +67,12 @@ void tls_session_fini(struct tls_session *ts);
 int tls_conn_start(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
                    bool ip_literal, const struct tls_session *resume);
 void tls_conn_fini(struct tls_conn *c);
+
+/* The socket became readable: the next read goes to the kernel again. */
+static inline void tls_readable(struct tls_conn *c)
+{
+    c->drained = false;
+}
 
 /* Advance the handshake. IO_OK when done; IO_WANT_READ/IO_WANT_WRITE; IO_ERR with *err set
  * (VL_ETLS_VERIFY, VL_ETLS_HOSTNAME, VL_ETLS, VL_ERESET). */

@@ -549,6 +549,8 @@ static void on_io(struct reactor *r, struct reactor_io *io, int events)
 {
     struct conn *c = io->arg;
     (void)r;
+    if (c->secure && (events & REACTOR_READ))
+        tls_readable(c->tls);
     switch (c->state) {
     case CONN_CONNECTING:
         on_connected(c);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -109,8 +110,8 @@ void tls_session_fini(struct tls_session *ts)
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
-    int fd = *(int *)ctx;
-    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+    const struct tls_conn *c = ctx;
+    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
     if (n >= 0)
         return (int)n;
     if (errno == EAGAIN || errno == EINTR)
@@ -119,15 +120,39 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
                                                  : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+/* Fill the read-ahead buffer from the socket. Returns bytes, 0 at EOF, or an mbedTLS error. */
+static int refill(struct tls_conn *c)
 {
-    int fd = *(int *)ctx;
-    ssize_t n = recv(fd, buf, len, 0);
-    if (n >= 0)
+    if (c->drained)
+        return MBEDTLS_ERR_SSL_WANT_READ; /* saves the recv that would say EAGAIN */
+    if (!c->ra && !(c->ra = malloc(TLS_READAHEAD)))
+        return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    ssize_t n = recv(c->fd, c->ra, TLS_READAHEAD, 0);
+    if (n > 0) {
+        c->ra_pos = 0;
+        c->ra_len = (uint32_t)n;
+        c->drained = n < TLS_READAHEAD;
         return (int)n;
+    }
+    if (n == 0)
+        return 0;
     if (errno == EAGAIN || errno == EINTR)
         return MBEDTLS_ERR_SSL_WANT_READ;
     return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    struct tls_conn *c = ctx;
+    if (c->ra_pos == c->ra_len) {
+        int rc = refill(c);
+        if (rc <= 0)
+            return rc;
+    }
+    size_t n = c->ra_len - c->ra_pos < len ? c->ra_len - c->ra_pos : len;
+    memcpy(buf, c->ra + c->ra_pos, n);
+    c->ra_pos += (uint32_t)n;
+    return (int)n;
 }
 
 int tls_conn_start(struct tls_conn *c, struct tls_thread *t, int fd, const char *host,
@@ -153,7 +178,9 @@ int tls_conn_start(struct tls_conn *c, struct tls_thread *t, int fd, const char 
         goto fail;
     if (resume && resume->valid)
         mbedtls_ssl_set_session(&c->ssl, &resume->s); /* a refused session just means full */
-    mbedtls_ssl_set_bio(&c->ssl, &c->fd, bio_send, bio_recv, NULL);
+    c->ra_pos = c->ra_len = 0;
+    c->drained = false;
+    mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
     return 0;
 fail:
     tls_conn_fini(c);
@@ -163,6 +190,8 @@ fail:
 void tls_conn_fini(struct tls_conn *c)
 {
     mbedtls_ssl_free(&c->ssl);
+    free(c->ra);
+    c->ra = NULL;
     c->set_up = false;
 }
 
