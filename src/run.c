@@ -179,6 +179,7 @@ static size_t shard(struct url_list *l, unsigned k, unsigned n)
 
 struct thread_arg {
     struct worker *w;
+    struct worker *main_worker; /* woken when this thread is done */
     atomic_uint *running;
 };
 
@@ -187,17 +188,26 @@ static void *thread_main(void *arg)
     struct thread_arg *t = arg;
     worker_run(t->w, t->w->src);
     atomic_fetch_sub(t->running, 1);
+    worker_wake(t->main_worker);
     return NULL;
 }
 
 /* Reactor 0 may finish first: the main thread then keeps reading SIGINT/SIGTERM (it is the one
- * that watches them) until the other threads are done. */
+ * that watches them) until the other threads are done; each wakes it as it ends. */
 static void watch_until_done(struct run *run, atomic_uint *running)
 {
-    struct pollfd p = {.fd = run->sig_io.fd, .events = POLLIN};
-    while (atomic_load(running) > 0)
-        if (poll(&p, 1, 50) > 0)
-            run->sig_io.cb(&run->workers[0].r, &run->sig_io, REACTOR_READ);
+    struct reactor *r0 = &run->workers[0].r;
+    struct pollfd p[2] = {{.fd = run->sig_io.fd, .events = POLLIN},
+                          {.fd = r0->wakefd, .events = POLLIN}};
+    uint64_t drain;
+    while (atomic_load(running) > 0) {
+        if (poll(p, 2, -1) <= 0)
+            continue;
+        if (p[0].revents)
+            run->sig_io.cb(r0, &run->sig_io, REACTOR_READ);
+        if (p[1].revents && read(r0->wakefd, &drain, sizeof(drain)) < 0)
+            continue; /* EAGAIN: another poll round */
+    }
 }
 
 static int add_resolves(struct run *run)
@@ -320,7 +330,7 @@ static void fetch_all(struct run *run, struct source *src)
     for (unsigned i = 0; i < run->nworkers; i++)
         run->workers[i].src = src;
     for (unsigned i = 1; i < run->nworkers; i++) {
-        args[i] = (struct thread_arg){&run->workers[i], &running};
+        args[i] = (struct thread_arg){&run->workers[i], &run->workers[0], &running};
         atomic_fetch_add(&running, 1);
         started[i] = pthread_create(&run->workers[i].thread, NULL, thread_main, &args[i]) == 0;
         if (!started[i])
