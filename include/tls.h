@@ -74,6 +74,9 @@ static inline void tls_readable(struct tls_conn *c)
     c->drained = false;
 }
 
+/* Bytes received but not yet read out: in the read-ahead buffer or in mbedTLS's record. */
+bool tls_pending(const struct tls_conn *c);
+
 /* Advance the handshake. IO_OK when done; IO_WANT_READ/IO_WANT_WRITE; IO_ERR with *err set
  * (VL_ETLS_VERIFY, VL_ETLS_HOSTNAME, VL_ETLS, VL_ERESET). */
 enum io_status tls_handshake(struct tls_conn *c, int *err);

@@ -281,6 +281,12 @@ enum io_status tls_write(struct tls_conn *c, const char *buf, size_t len, size_t
     return IO_ERR;
 }
 
+bool tls_pending(const struct tls_conn *c)
+{
+    return c->ra_pos < c->ra_len || mbedtls_ssl_get_bytes_avail(&c->ssl) > 0 ||
+           mbedtls_ssl_check_pending(&c->ssl);
+}
+
 void tls_session_save(struct tls_conn *c, struct tls_session *ts)
 {
     if (ts->valid) {
