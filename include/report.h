@@ -18,6 +18,8 @@ struct run_info {
     bool hold, dns_only;
 };
 
+/* A byte count for people: "512 B", "18.4 KB", "9.1 MB". */
+void report_bytes(char *buf, size_t len, uint64_t b);
 void report_text(FILE *out, const struct stats *s, const struct run_info *ri);
 void report_json(FILE *out, const struct stats *s, const struct run_info *ri);
 

@@ -18,6 +18,7 @@
 #include "reactor.h"
 #include "stats.h"
 #include "tls.h"
+#include "tls_sessions.h"
 
 /* The URLs to fetch, shared by every worker; the cursor hands each out exactly once. */
 struct source {
@@ -48,7 +49,6 @@ struct shared {
     const struct bindaddr_set *binds;
 };
 
-struct session_entry;
 struct worker;
 
 struct worker {
@@ -84,7 +84,7 @@ struct worker {
     struct job *ready_head, *ready_tail; /* jobs to route again (redirects, resends) */
     struct job *dns_wait;                /* jobs whose host lookup is under way */
     struct job *free_jobs;
-    struct session_entry **sessions; /* per host:port TLS sessions, hashed */
+    struct tls_sessions sessions; /* per host:port, for resumption */
     uint64_t tag_seq;
     struct stats stats;
     struct worker_progress progress;

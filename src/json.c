@@ -452,36 +452,35 @@ static int unescape(struct doc *d, const jsmntok_t *k, size_t *olen)
     return 0;
 }
 
+/* String token k's text, decoded: a view into the document when it has no escapes, else into
+ * d->scratch (valid until the next decode). Returns 0 or the unescape error. */
+static int decoded(struct doc *d, const jsmntok_t *k, const char **s, size_t *n)
+{
+    *s = d->buf + k->start;
+    *n = (size_t)(k->end - k->start);
+    if (!memchr(*s, '\\', *n))
+        return 0;
+    int rc = unescape(d, k, n);
+    *s = d->scratch;
+    return rc < 0 ? rc : 0;
+}
+
 /* Key k decoded equals field, exactly (byte for byte, case-sensitive). */
 static int key_is(struct doc *d, const jsmntok_t *k, const char *field, size_t flen, int *eq)
 {
-    const char *s = d->buf + k->start;
-    size_t n = (size_t)(k->end - k->start);
-    int rc;
-
-    if (memchr(s, '\\', n)) {
-        rc = unescape(d, k, &n);
-        if (rc < 0)
-            return rc;
-        s = d->scratch;
-    }
-    *eq = n == flen && memcmp(s, field, n) == 0;
-    return 0;
+    const char *s;
+    size_t n;
+    int rc = decoded(d, k, &s, &n);
+    *eq = rc == 0 && n == flen && memcmp(s, field, n) == 0;
+    return rc;
 }
 
 static int take(struct doc *d, const jsmntok_t *k, struct url_list *out)
 {
-    const char *s = d->buf + k->start;
-    size_t n = (size_t)(k->end - k->start);
-    int rc;
-
-    if (memchr(s, '\\', n)) {
-        rc = unescape(d, k, &n);
-        if (rc < 0)
-            return rc;
-        s = d->scratch;
-    }
-    return url_list_add(out, s, n);
+    const char *s;
+    size_t n;
+    int rc = decoded(d, k, &s, &n);
+    return rc < 0 ? rc : url_list_add(out, s, n);
 }
 
 /* Index just past token i's subtree: tokens are in document order and a descendant starts

@@ -4,26 +4,9 @@
 #include <limits.h>
 #include <string.h>
 
+#include "buf.h"
+
 #define NAME_MAX_BYTES 255 /* NAME_MAX on Linux file systems */
-
-/* Output being built in a caller's buffer; ok turns false once something did not fit. */
-struct wbuf {
-    char *out;
-    size_t cap;
-    size_t len;
-    bool ok;
-};
-
-static void put(struct wbuf *w, const char *s, size_t n)
-{
-    /* Keep one byte for the NUL. */
-    if (!w->ok || w->cap == 0 || n > w->cap - 1 - w->len) {
-        w->ok = false;
-        return;
-    }
-    memcpy(w->out + w->len, s, n);
-    w->len += n;
-}
 
 /* A byte that may not appear in a file name component: '/' would add a directory level (the
  * whole point of the checks here), '\\' does on Windows, NUL ends the name, and controls (incl.
@@ -76,7 +59,7 @@ static int decode_seg(const char *s, size_t n, char *dst, size_t *dlen)
 }
 
 /* DIR with exactly one '/' after it; an empty dir means the current directory. */
-static void put_dir(struct wbuf *w, const char *dir)
+static void put_dir(struct buf_writer *w, const char *dir)
 {
     size_t n = dir != NULL ? strlen(dir) : 0;
 
@@ -84,13 +67,13 @@ static void put_dir(struct wbuf *w, const char *dir)
         return;
     while (n > 1 && dir[n - 1] == '/')
         n--;
-    put(w, dir, n);
+    buf_put(w, dir, n);
     if (dir[n - 1] != '/')
-        put(w, "/", 1);
+        buf_put(w, "/", 1);
 }
 
 /* The host as a directory name, lowercased (DNS names are case-insensitive, RFC 4343). */
-static int put_host(struct wbuf *w, const struct url *u)
+static int put_host(struct buf_writer *w, const struct url *u)
 {
     char name[NAME_MAX_BYTES];
     size_t n = u->host_len;
@@ -106,42 +89,42 @@ static int put_host(struct wbuf *w, const struct url *u)
         char c = u->host[i];
         name[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
-    put(w, name, n);
-    put(w, "/", 1);
+    buf_put(w, name, n);
+    buf_put(w, "/", 1);
     return 0;
 }
 
 /* The query goes into the file name verbatim; only '/' must be escaped to stay in one name. */
-static int put_query(struct wbuf *w, const char *q, size_t n, size_t *name_len)
+static int put_query(struct buf_writer *w, const char *q, size_t n, size_t *name_len)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)q[i];
         if (c == '/') {
-            put(w, "%2F", 3);
+            buf_put(w, "%2F", 3);
             *name_len += 3;
             continue;
         }
         if (unsafe_byte(c))
             return -1;
-        put(w, q + i, 1);
+        buf_put(w, q + i, 1);
         *name_len += 1;
     }
     return 0;
 }
 
 /* The last segment (or "index.html" if empty) with the query appended. */
-static int put_last(struct wbuf *w, const char *seg, size_t n, const char *q, size_t qn)
+static int put_last(struct buf_writer *w, const char *seg, size_t n, const char *q, size_t qn)
 {
     char name[NAME_MAX_BYTES];
     size_t len = 0;
 
     if (n == 0) {
-        put(w, "index.html", 10);
+        buf_put(w, "index.html", 10);
         len = 10;
     } else if (decode_seg(seg, n, name, &len) < 0) {
         return -1;
     } else if (len <= NAME_MAX_BYTES) {
-        put(w, name, len);
+        buf_put(w, name, len);
     }
     if (put_query(w, q, qn, &len) < 0)
         return -1;
@@ -151,7 +134,7 @@ static int put_last(struct wbuf *w, const char *seg, size_t n, const char *q, si
 /* Every segment of path p[0..n) (no query) but the last becomes a directory; "a//b" drops the
  * empty one. Sets *last to where the last segment starts. Returns 0, -1 or -2 (after the whole
  * scan, so that a later unsafe segment still gives -1). */
-static int put_dirs(struct wbuf *w, const char *p, size_t n, size_t *last)
+static int put_dirs(struct buf_writer *w, const char *p, size_t n, size_t *last)
 {
     char name[NAME_MAX_BYTES];
     size_t i = 0, seg_start = 0, len;
@@ -166,8 +149,8 @@ static int put_dirs(struct wbuf *w, const char *p, size_t n, size_t *last)
             if (len > NAME_MAX_BYTES)
                 rc = -2;
             else
-                put(w, name, len);
-            put(w, "/", 1);
+                buf_put(w, name, len);
+            buf_put(w, "/", 1);
         }
         seg_start = i + 1;
     }
@@ -177,7 +160,7 @@ static int put_dirs(struct wbuf *w, const char *p, size_t n, size_t *last)
 
 int outpath_build(const char *dir, const struct url *u, char *out, size_t cap)
 {
-    struct wbuf w = {out, cap, 0, true};
+    struct buf_writer w = {out, cap, 0, true};
     const char *path = u->path, *q;
     size_t n = u->path_len, qn = 0, last;
     int rc = 0, r;

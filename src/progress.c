@@ -3,20 +3,11 @@
 
 #include <time.h>
 
+#include "report.h"
 #include "timer.h"
 #include "worker.h"
 
 #define REDRAW_NS 100000000L /* 10 times a second at most */
-
-static void human(char *buf, size_t len, uint64_t b)
-{
-    if (b >= 1ULL << 30)
-        snprintf(buf, len, "%.2f GB", (double)b / (1 << 30));
-    else if (b >= 1ULL << 20)
-        snprintf(buf, len, "%.1f MB", (double)b / (1 << 20));
-    else
-        snprintf(buf, len, "%.1f KB", (double)b / (1 << 10));
-}
 
 int progress_format(char *buf, size_t len, uint64_t ok, uint64_t failed, uint64_t bytes,
                     size_t total, double elapsed_s)
@@ -24,7 +15,7 @@ int progress_format(char *buf, size_t len, uint64_t ok, uint64_t failed, uint64_
     char b[32], eta[32] = "";
     uint64_t done = ok + failed;
     double rps = elapsed_s > 0 ? (double)done / elapsed_s : 0;
-    human(b, sizeof(b), bytes);
+    report_bytes(b, sizeof(b), bytes);
     if (total && rps > 0 && done <= total)
         snprintf(eta, sizeof(eta), "  ETA %.1f s", (double)(total - done) / rps);
     if (total)

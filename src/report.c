@@ -49,7 +49,7 @@ static double rss_per_conn(const struct stats *s, const struct run_info *ri)
     return s->conns_established && grown > 0 ? (double)grown / (double)s->conns_established : 0;
 }
 
-static void human_bytes(char *buf, size_t len, uint64_t b)
+void report_bytes(char *buf, size_t len, uint64_t b)
 {
     if (b >= 10ULL << 20)
         snprintf(buf, len, "%.1f MB", (double)b / (1 << 20));
@@ -63,7 +63,7 @@ static void text_head(FILE *out, const struct stats *s, const struct run_info *r
 {
     char bytes[32];
     uint64_t ended = s->ok + s->failed + s->skipped;
-    human_bytes(bytes, sizeof(bytes), s->bytes);
+    report_bytes(bytes, sizeof(bytes), s->bytes);
     fprintf(out, "volley: %llu ok, %llu failed", (ull)s->ok, (ull)s->failed);
     if (s->skipped)
         fprintf(out, ", %llu skipped (already saved)", (ull)s->skipped);

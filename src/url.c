@@ -7,17 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+
 #define IPV6_TEXT_MAX 45 /* INET6_ADDRSTRLEN - 1 */
 
 static const char root_path[] = "/";
-
-/* Output being built in a caller's buffer; ok turns false once something did not fit. */
-struct wbuf {
-    char *out;
-    size_t cap;
-    size_t len;
-    bool ok;
-};
 
 /* One reference split per RFC 3986 section 3 / appendix B. */
 struct ref {
@@ -194,35 +188,24 @@ int url_parse(const char *s, size_t len, struct url *u)
     return 0;
 }
 
-static void put(struct wbuf *w, const char *s, size_t n)
-{
-    /* Keep one byte for the NUL. */
-    if (!w->ok || w->cap == 0 || n > w->cap - 1 - w->len) {
-        w->ok = false;
-        return;
-    }
-    memcpy(w->out + w->len, s, n);
-    w->len += n;
-}
-
-static void put_authority(struct wbuf *w, const struct url *u)
+static void put_authority(struct buf_writer *w, const struct url *u)
 {
     char port[8];
     int n;
 
     if (u->ipv6)
-        put(w, "[", 1);
-    put(w, u->host, u->host_len);
+        buf_put(w, "[", 1);
+    buf_put(w, u->host, u->host_len);
     if (u->ipv6)
-        put(w, "]", 1);
+        buf_put(w, "]", 1);
     if (u->port != default_port(u->scheme)) {
         n = snprintf(port, sizeof(port), ":%u", (unsigned)u->port);
-        put(w, port, (size_t)n);
+        buf_put(w, port, (size_t)n);
     }
 }
 
 /* NUL-terminate and return the length, or -1 if anything did not fit. */
-static int finish(struct wbuf *w)
+static int finish(struct buf_writer *w)
 {
     if (!w->ok || w->len > INT_MAX)
         return -1;
@@ -232,7 +215,7 @@ static int finish(struct wbuf *w)
 
 int url_authority(const struct url *u, char *out, size_t cap)
 {
-    struct wbuf w = {out, cap, 0, true};
+    struct buf_writer w = {out, cap, 0, true};
 
     put_authority(&w, u);
     return finish(&w);
@@ -357,7 +340,7 @@ static size_t dots_pass(const struct segs *sg, char *end)
     return len;
 }
 
-static void put_dotted(struct wbuf *w, const struct segs *sg)
+static void put_dotted(struct buf_writer *w, const struct segs *sg)
 {
     size_t n = dots_pass(sg, NULL);
 
@@ -371,7 +354,7 @@ static void put_dotted(struct wbuf *w, const struct segs *sg)
 
 /* RFC 3986 section 5.2.3 merge: the base path up to its last '/', then the reference. A base
  * path with no '/' (empty) merges as "/". */
-static void put_merged(struct wbuf *w, const struct ref *b, const struct ref *r)
+static void put_merged(struct buf_writer *w, const struct ref *b, const struct ref *r)
 {
     const char *slash = memrchr(b->path, '/', b->path_len);
     struct segs sg = {{NULL, NULL}, {0, 0}, 0};
@@ -389,7 +372,7 @@ static void put_merged(struct wbuf *w, const struct ref *b, const struct ref *r)
 }
 
 /* RFC 3986 section 5.2.2: the target path and query. */
-static void put_path_query(struct wbuf *w, const struct ref *b, const struct ref *r)
+static void put_path_query(struct buf_writer *w, const struct ref *b, const struct ref *r)
 {
     size_t start = w->len;
     const struct ref *q = r;
@@ -400,23 +383,23 @@ static void put_path_query(struct wbuf *w, const struct ref *b, const struct ref
             put_dotted(w, &sg);
         }
     } else if (r->path_len == 0) {
-        put(w, b->path, b->path_len); /* 5.2.2 takes the base path as is, no dot removal */
+        buf_put(w, b->path, b->path_len); /* 5.2.2 takes the base path as is, no dot removal */
         if (!r->has_query)
             q = b;
     } else {
         put_merged(w, b, r);
     }
     if (w->len == start)
-        put(w, "/", 1); /* path-abempty allows none, but the request line wants "/" */
+        buf_put(w, "/", 1); /* path-abempty allows none, but the request line wants "/" */
     if (q->has_query) {
-        put(w, "?", 1);
-        put(w, q->query, q->query_len);
+        buf_put(w, "?", 1);
+        buf_put(w, q->query, q->query_len);
     }
 }
 
 int url_resolve(const struct url *base, const char *ref, size_t ref_len, char *out, size_t cap)
 {
-    struct wbuf w = {out, cap, 0, true};
+    struct buf_writer w = {out, cap, 0, true};
     struct url t = *base;
     struct ref r, b;
 
@@ -427,7 +410,7 @@ int url_resolve(const struct url *base, const char *ref, size_t ref_len, char *o
     if (r.has_auth && parse_authority(r.auth, r.auth_len, t.scheme, &t) < 0)
         return -1;
     base_parts(base, &b);
-    put(&w, t.scheme == URL_HTTPS ? "https://" : "http://", t.scheme == URL_HTTPS ? 8 : 7);
+    buf_put(&w, t.scheme == URL_HTTPS ? "https://" : "http://", t.scheme == URL_HTTPS ? 8 : 7);
     put_authority(&w, &t);
     put_path_query(&w, &b, &r);
     return finish(&w);

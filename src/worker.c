@@ -12,25 +12,14 @@
 #include "err.h"
 #include "outpath.h"
 #include "procstat.h"
+#include "retry.h"
 #include "writeout.h"
 
 #define MAX_REDIRECTS 5
-#define BACKOFF_BASE_MS 200
-#define BACKOFF_MAX_MS 10000
-#define RETRY_AFTER_MAX_MS 60000
 #define LIMIT_REQUEUES 100 /* client-limit requeues per URL before it fails */
 #define LIMIT_BACKOFF_MS 50
 #define GRACE_MS 2000
 #define IDLE_MS 30000
-#define SESSION_BUCKETS 256
-
-struct session_entry {
-    struct session_entry *next;
-    const struct conn *warming; /* making the first full handshake, when no session is known */
-    uint16_t port;
-    struct tls_session s;
-    char host[];
-};
 
 struct lookup {
     struct worker *w;
@@ -367,47 +356,25 @@ static const struct hc_entry *addresses(struct worker *w, struct job *j)
 
 /* ---- TLS sessions ---- */
 
-static struct session_entry *session_find(struct worker *w, const char *host, size_t len,
-                                          uint16_t port)
-{
-    uint64_t h = port;
-    for (size_t i = 0; i < len; i++)
-        h = h * 31 + (unsigned char)(host[i] | 0x20);
-    struct session_entry **b = &w->sessions[h % SESSION_BUCKETS];
-    for (struct session_entry *e = *b; e; e = e->next)
-        if (e->port == port && strncasecmp(e->host, host, len) == 0 && e->host[len] == '\0')
-            return e;
-    struct session_entry *e = malloc(sizeof(*e) + len + 1);
-    if (!e)
-        return NULL;
-    e->port = port;
-    e->warming = NULL;
-    memcpy(e->host, host, len);
-    e->host[len] = '\0';
-    tls_session_init(&e->s);
-    e->next = *b;
-    *b = e;
-    return e;
-}
-
 static struct tls_session *on_session(void *arg, const struct conn *c)
 {
-    struct session_entry *e = session_find(arg, c->host, strlen(c->host), c->port);
+    struct worker *w = arg;
+    struct tls_session_entry *e = tls_sessions_get(&w->sessions, c->host, strlen(c->host), c->port);
     return e ? &e->s : NULL;
 }
 
 /* With no session for this host yet and a first handshake under way, a new connection waits
  * for it: then it resumes (an abbreviated handshake) instead of paying for a full one. */
 static bool must_wait_for_session(struct worker *w, const struct url *u,
-                                  struct session_entry **warm)
+                                  struct tls_session_entry **warm)
 {
     *warm = NULL;
     if (u->scheme != URL_HTTPS)
         return false;
-    struct session_entry *e = session_find(w, u->host, u->host_len, u->port);
+    struct tls_session_entry *e = tls_sessions_get(&w->sessions, u->host, u->host_len, u->port);
     if (!e || e->s.valid)
         return false;
-    const struct conn *c = e->warming;
+    const struct conn *c = (const struct conn *)e->warming;
     if (c && (c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE) && c->port == e->port &&
         strcmp(c->host, e->host) == 0)
         return true;
@@ -512,7 +479,7 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     }
     if (!j->t_addr_us)
         j->t_addr_us = timer_now_us();
-    struct session_entry *warm;
+    struct tls_session_entry *warm;
     if (must_wait_for_session(w, &j->u, &warm))
         return false;
     c = free_slot(w);
@@ -597,39 +564,6 @@ static void backoff(struct worker *w, struct job *j, uint64_t ms)
     reactor_timer_in(&w->r, &j->backoff, ms);
 }
 
-/* What can heal: the network and the server's temporary states, never other 4xx. */
-static bool retryable(int err, int status)
-{
-    switch (err) {
-    case VL_ECONNREFUSED:
-    case VL_ECONNECT:
-    case VL_ERESET:
-    case VL_ECLOSED:
-    case VL_ETIMEOUT_CONNECT:
-    case VL_ETIMEOUT_TLS:
-    case VL_ETIMEOUT_TTFB:
-    case VL_ETIMEOUT:
-        return true;
-    case VL_ESTATUS:
-        return status >= 500 || status == 408 || status == 429;
-    default:
-        return false;
-    }
-}
-
-/* Exponential backoff with jitter in [d/2, d], or the server's Retry-After. */
-static uint64_t retry_delay(struct worker *w, const struct job *j)
-{
-    if (j->retry_after)
-        return j->retry_after * 1000ULL < RETRY_AFTER_MAX_MS ? j->retry_after * 1000ULL
-                                                             : RETRY_AFTER_MAX_MS;
-    unsigned shift = j->attempts < 16 ? j->attempts - 1 : 15;
-    uint64_t d = (uint64_t)BACKOFF_BASE_MS << shift;
-    if (d > BACKOFF_MAX_MS)
-        d = BACKOFF_MAX_MS;
-    return d / 2 + rand64(w) % (d / 2 + 1);
-}
-
 static void fail_or_retry(struct worker *w, struct job *j, int err)
 {
     const struct config *cfg = w->sh->cfg;
@@ -646,8 +580,8 @@ static void fail_or_retry(struct worker *w, struct job *j, int err)
         backoff(w, j, LIMIT_BACKOFF_MS);
         return;
     }
-    if (retryable(err, j->status) && j->attempts <= cfg->retries && !cfg->hold_ms) {
-        uint64_t delay = retry_delay(w, j);
+    if (retry_allowed(err, j->status) && j->attempts <= cfg->retries && !cfg->hold_ms) {
+        uint64_t delay = retry_delay_ms(j->attempts, j->retry_after, rand64(w));
         uint64_t elapsed_ms = (timer_now_us() - j->start_us) / 1000;
         if (!cfg->retry_max_time_ms || elapsed_ms + delay <= cfg->retry_max_time_ms) {
             j->attempts++;
@@ -915,10 +849,10 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         snprintf(err, errlen, "TLS setup failed: %s", err_str(rc));
         goto fail_dns;
     }
-    w->sessions = calloc(SESSION_BUCKETS, sizeof(*w->sessions));
+    tls_sessions_init(&w->sessions);
     w->conns = calloc(cfg->conns, sizeof(*w->conns));
     w->dirty = calloc(cfg->conns, sizeof(*w->dirty));
-    if (!w->sessions || !w->conns || !w->dirty) {
+    if (!w->conns || !w->dirty) {
         snprintf(err, errlen, "out of memory for %u connections", cfg->conns);
         rc = VL_ENOMEM;
         goto fail_all;
@@ -948,7 +882,6 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         conn_init(&w->conns[i], &w->env);
     return 0;
 fail_all:
-    free(w->sessions);
     free(w->conns);
     free(w->dirty);
     tls_thread_fini(&w->tls);
@@ -993,15 +926,7 @@ void worker_fini(struct worker *w)
         conn_fini(&w->conns[i]);
     free(w->conns);
     free(w->dirty);
-    for (unsigned i = 0; w->sessions && i < SESSION_BUCKETS; i++) {
-        struct session_entry *e = w->sessions[i], *next;
-        for (; e; e = next) {
-            next = e->next;
-            tls_session_fini(&e->s);
-            free(e);
-        }
-    }
-    free(w->sessions);
+    tls_sessions_fini(&w->sessions);
     while (w->free_jobs) {
         struct job *j = w->free_jobs;
         w->free_jobs = j->next;

@@ -29,10 +29,10 @@ targets=${*:-$all_targets}
 # The pure modules each target links, and nothing else.
 sources() {
     case $1 in
-    fuzz_url | fuzz_redirect) echo "src/url.c" ;;
+    fuzz_url | fuzz_redirect) echo "src/url.c src/buf.c" ;;
     fuzz_http_parse) echo "src/http_parse.c" ;;
     fuzz_index) echo "src/index.c src/json.c src/err.c" ;;
-    fuzz_outpath) echo "src/outpath.c src/url.c" ;;
+    fuzz_outpath) echo "src/outpath.c src/url.c src/buf.c" ;;
     *) return 1 ;;
     esac
 }

@@ -273,6 +273,20 @@ fixture_subset() {
 }
 
 # A TCP port on 127.0.0.1 with nothing listening (a connect gets RST: "connection refused").
+# stop_pid PID: stop a server this test started, by its pid: TERM, then KILL after 5 s.
+stop_pid() {
+    local pid=$1 i
+    [[ -n $pid ]] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -21,19 +21,6 @@ IX_PID=""
 
 # --- servers -----------------------------------------------------------------------------------
 
-stop_pid() {
-    local pid=$1 i
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
 stop_servers() {
     stop_pid "$FS_PID"
     stop_pid "$FD_PID"

@@ -155,9 +155,9 @@ progress_frames_check() {
 import re, sys
 path, run_ms, code = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 err = open(path, "rb").read().decode("utf-8", "replace")
-frame = re.compile(r"\r(\d+)/(\d+)  (\d+) ok  (\d+) failed  (\d+) req/s  ([0-9.]+) (KB|MB|GB)"
+frame = re.compile(r"\r(\d+)/(\d+)  (\d+) ok  (\d+) failed  (\d+) req/s  ([0-9.]+) (B|KB|MB|GB)"
                    r"  ([0-9.]+) s(?:  ETA [0-9.]+ s)?\x1b\[K")
-unit = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+unit = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
 frames = [(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), float(m[6]) * unit[m[7]],
            float(m[8])) for m in frame.finditer(err)]
 last = list(frame.finditer(err))

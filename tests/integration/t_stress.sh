@@ -260,19 +260,6 @@ t_nofile_strict() {
 LOW_NGINX_PID=""
 FAULT_PID=""
 
-stop_pid() {
-    local pid=$1 i
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 0
-}
-
 stop_low_nginx() {
     stop_pid "$LOW_NGINX_PID"
     LOW_NGINX_PID=""
