@@ -4,7 +4,6 @@
 #include "worker.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,8 +11,8 @@
 #include "err.h"
 #include "outpath.h"
 #include "procstat.h"
+#include "result.h"
 #include "retry.h"
-#include "writeout.h"
 
 #define MAX_REDIRECTS 5
 #define LIMIT_REQUEUES 100 /* client-limit requeues per URL before it fails */
@@ -75,74 +74,6 @@ static void check_done(struct worker *w)
         reactor_stop(&w->r);
 }
 
-static void write_manifest(struct worker *w, struct job *j, int err, uint64_t us)
-{
-    char path[4096];
-    const char *dir = w->sh->cfg->output_dir;
-    bool saved =
-        err == 0 && j->sink == SINK_FILE && outpath_build(dir, &j->u, path, sizeof(path)) > 0;
-    struct manifest_rec rec = {
-        .url = w->src->urls[j->idx % w->src->nurls],
-        .path = saved ? path : NULL,
-        .status = j->status,
-        .bytes = j->bytes,
-        .attempts = j->attempts,
-        .ms = us / 1000,
-        .err = err,
-    };
-    manifest_write(w->sh->manifest_fd, &rec);
-}
-
-/* One "volley: URL: text" line. A URL from an index may hold any byte: control bytes are shown
- * as \xNN so a hostile index cannot forge lines of its own on the terminal or in a log. */
-static void url_line(FILE *out, const char *url, const char *fmt, ...)
-{
-    char line[8192 + 256];
-    size_t n = 0;
-    n += (size_t)snprintf(line, sizeof(line), "volley: ");
-    for (const unsigned char *p = (const unsigned char *)url; *p && n < 4 * 2048; p++)
-        n += (size_t)(*p < 0x20 || *p == 0x7f ? snprintf(line + n, sizeof(line) - n, "\\x%02x", *p)
-                                              : snprintf(line + n, sizeof(line) - n, "%c", *p));
-    n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-    va_end(ap);
-    n += k > 0 ? (size_t)k : 0;
-    if (n > sizeof(line) - 2)
-        n = sizeof(line) - 2;
-    line[n++] = '\n';
-    fwrite(line, 1, n, out); /* one call: lines from threads never interleave */
-}
-
-static double since(uint64_t t, uint64_t start)
-{
-    return t > start ? (double)(t - start) / 1e6 : 0.0;
-}
-
-/* -w: one line per URL, written with one call so threads' lines never interleave. */
-static void write_out(struct worker *w, struct job *j, int err, uint64_t us)
-{
-    char line[8192];
-    uint64_t s = j->start_us;
-    uint64_t t_conn = j->t_conn_us ? j->t_conn_us : j->t_addr_us;
-    struct writeout_vars v = {
-        .url = w->src->urls[j->idx % w->src->nurls],
-        .http_code = j->status,
-        .size = j->bytes,
-        .attempts = j->attempts,
-        .redirects = j->hops,
-        .error = err ? err_tag(err) : "",
-        .time_dns = since(j->t_addr_us, s),
-        .time_connect = since(t_conn, s),
-        .time_tls = since(j->t_tls_us ? j->t_tls_us : t_conn, s),
-        .time_ttfb = since(j->t_first_us, s),
-        .time_total = (double)us / 1e6,
-    };
-    size_t n = writeout_format(line, sizeof(line), w->src->write_out, &v);
-    fwrite(line, 1, n, stdout);
-}
-
 /* A job's single final state: counted, reported, freed. */
 static void finish(struct worker *w, struct job *j, int err)
 {
@@ -158,15 +89,16 @@ static void finish(struct worker *w, struct job *j, int err)
         return;
     }
     if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY)
-        write_manifest(w, j, err, us);
+        result_manifest(w->sh->manifest_fd, w->sh->cfg->output_dir, src->urls[j->idx % src->nurls],
+                        j, err, us);
     if (src->write_out && j->sink != SINK_MEMORY)
-        write_out(w, j, err, us);
+        result_write_out(src->write_out, src->urls[j->idx % src->nurls], j, err, us);
     if (err == 0) {
         if (src->errout && w->sh->cfg->verbose)
-            url_line(src->errout, src->urls[j->idx % src->nurls],
-                     "%d, %llu bytes, %.1f ms, %u attempt%s", j->status,
-                     (unsigned long long)j->bytes, (double)us / 1000.0, j->attempts,
-                     j->attempts == 1 ? "" : "s");
+            result_line(src->errout, src->urls[j->idx % src->nurls],
+                        "%d, %llu bytes, %.1f ms, %u attempt%s", j->status,
+                        (unsigned long long)j->bytes, (double)us / 1000.0, j->attempts,
+                        j->attempts == 1 ? "" : "s");
         w->stats.ok++;
         w->stats.bytes += j->bytes;
         hist_add(&w->stats.latency, us);
@@ -180,9 +112,9 @@ static void finish(struct worker *w, struct job *j, int err)
         stats_fail(&w->stats, err);
         w->index_err = err;
         if (src->errout && err == VL_ESTATUS)
-            url_line(src->errout, src->urls[j->idx % src->nurls], "HTTP %d", j->status);
+            result_line(src->errout, src->urls[j->idx % src->nurls], "HTTP %d", j->status);
         else if (src->errout)
-            url_line(src->errout, src->urls[j->idx % src->nurls], "%s", err_str(err));
+            result_line(src->errout, src->urls[j->idx % src->nurls], "%s", err_str(err));
     }
     struct worker_progress *p = &w->progress;
     atomic_store_explicit(&p->ok, w->stats.ok, memory_order_relaxed);

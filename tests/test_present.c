@@ -103,7 +103,8 @@ static void test_progress_line(void **state)
     (void)state;
     char buf[256];
     progress_format(buf, sizeof(buf), 3118, 2, 6 << 20, 5000, 0.5);
-    assert_string_equal(buf, "3120/5000  3118 ok  2 failed  6240 req/s  6144.0 KB  0.5 s  ETA 0.3 s");
+    assert_string_equal(buf,
+                        "3120/5000  3118 ok  2 failed  6240 req/s  6144.0 KB  0.5 s  ETA 0.3 s");
     progress_format(buf, sizeof(buf), 10, 0, 2048, 0, 1.0);
     assert_string_equal(buf, "10 done  10 ok  0 failed  10 req/s  2048 B  1.0 s");
 }
