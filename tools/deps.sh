@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="gcc make pkg-config libmbedtls-dev libc-ares-dev libjsmn-dev libcmocka-dev"
-WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux"
+WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind"
 EXTRA="${DEPS_EXTRA:-}"
 
 missing=""
