@@ -43,6 +43,12 @@ static uint64_t conns_failed(const struct stats *s)
     return n;
 }
 
+/* Connection setups per second over the run: the churn figure. */
+static double conns_per_s(const struct stats *s, const struct run_info *ri)
+{
+    return ri->wall_s > 0 ? (double)s->conns_opened / ri->wall_s : 0.0;
+}
+
 static double rss_per_conn(const struct stats *s, const struct run_info *ri)
 {
     long grown = ri->rss_hold_kb - ri->rss_base_kb;
@@ -116,8 +122,10 @@ void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
     fprintf(out, "  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
             ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)), ms(hist_percentile(h, 99)),
             ms(h->max));
-    fprintf(out, "  connections: %llu opened, %llu established, %llu requests on reused ones\n",
-            (ull)s->conns_opened, (ull)s->conns_established, (ull)s->conns_reused_requests);
+    fprintf(out,
+            "  connections: %llu opened (%.0f/s), %llu established, %llu requests on reused ones\n",
+            (ull)s->conns_opened, conns_per_s(s, ri), (ull)s->conns_established,
+            (ull)s->conns_reused_requests);
     for (int i = 1; i < STATS_NCODES; i++)
         if (s->conn_failed_by[i])
             fprintf(out, "  connections failed: %llu %s (%s)\n", (ull)s->conn_failed_by[i],
@@ -170,12 +178,12 @@ static void json_counts(FILE *out, const uint64_t *by_code)
 static void json_conns(FILE *out, const struct stats *s, const struct run_info *ri)
 {
     fprintf(out,
-            "\"conns\":{\"opened\":%llu,\"reused_requests\":%llu,\"attempted\":%llu,"
+            "\"conns\":{\"opened\":%llu,\"per_s\":%.1f,\"reused_requests\":%llu,\"attempted\":%llu,"
             "\"established\":%llu,\"failed\":%llu,\"peak\":%llu,"
             "\"server_closed_during_hold\":%llu,\"establish_s\":%.6f,\"failed_by_reason\":",
-            (ull)s->conns_opened, (ull)s->conns_reused_requests, (ull)s->conns_opened,
-            (ull)s->conns_established, (ull)conns_failed(s), (ull)s->conns_peak,
-            (ull)s->hold_server_closed, (double)s->establish_us / 1e6);
+            (ull)s->conns_opened, conns_per_s(s, ri), (ull)s->conns_reused_requests,
+            (ull)s->conns_opened, (ull)s->conns_established, (ull)conns_failed(s),
+            (ull)s->conns_peak, (ull)s->hold_server_closed, (double)s->establish_us / 1e6);
     json_counts(out, s->conn_failed_by);
     fprintf(out,
             "},\"client_limits\":{\"open_files\":%llu,\"ephemeral_ports\":%llu,"
