@@ -30,6 +30,9 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 export NO_PROXY='*' no_proxy='*'
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TAG=bench
+# shellcheck source=tools/peers.sh
+. "$ROOT/tools/peers.sh"
 VOLLEY=${VOLLEY:-$ROOT/volley}
 DIR=${BENCH_WORLD:-$ROOT/build/bench-world}
 RESULTS=${BENCH_RESULTS:-$ROOT/results}
@@ -80,22 +83,6 @@ missing_peers() {
 
 # Install what is missing with apt-get when root; otherwise say what to install and stop: a
 # benchmark that quietly leaves a tool out would print a table that looks complete.
-ensure_peers() {
-    local missing
-    missing=$(missing_peers | xargs)
-    [[ -z $missing ]] && return 0
-    if [[ $(id -u) != 0 ]]; then
-        die "missing: $missing; install them (as root: apt-get install $missing)"
-    fi
-    echo "bench: installing: $missing" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    # shellcheck disable=SC2086
-    if ! apt-get update -qq || ! apt-get install -y -qq --no-install-recommends $missing >&2; then
-        die "apt-get could not install: $missing"
-    fi
-    missing=$(missing_peers | xargs)
-    [[ -z $missing ]] || die "still missing after apt-get: $missing"
-}
 
 # curl -Z and --parallel-max came in curl 7.66.0.
 check_curl() {
@@ -109,18 +96,12 @@ check_curl() {
 
 SAVE_BASE=""
 
+# shellcheck disable=SC2317 # called by the EXIT trap that peers.sh sets
 cleanup() {
     [[ -n $SAVE_BASE ]] && rm -rf "$SAVE_BASE"
     "$ROOT/tools/world.sh" stop "$DIR"
 }
 
-start_world() {
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    "$ROOT/tools/world.sh" start "$DIR" || die "the world did not start"
-    # shellcheck source=/dev/null
-    . "$DIR/world.env"
-}
 
 # Inputs every tool gets from the same URL list: curl configs (discard and save), h2load's
 # list (h2load resolves with the system resolver and checks no certificate, so it gets the
@@ -367,6 +348,7 @@ build_cases() {
         CASES+=("curl_null 100" "h2load_run 10 8" "volley_list 2 5 8" "lab_run 10")
         CASES+=("volley_full 2 4" "curl_null 1000" "volley_full 2 256" "volley_list 2 500 1")
         CASES+=("curl_save 10" "volley_save 2 16" "curl_save 100" "volley_save 2 4")
+        CASES+=("volley_full 2 4 8" "volley_save 2 4 8")
         return
     fi
     CASES+=("volley_full 2 16" "curl_null 10" "h2load_run 10" "volley_list 2 5 1")

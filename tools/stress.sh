@@ -31,6 +31,9 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 export NO_PROXY='*' no_proxy='*'
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TAG=stress
+# shellcheck source=tools/peers.sh
+. "$ROOT/tools/peers.sh"
 VOLLEY=${VOLLEY:-$ROOT/volley}
 DIR=${STRESS_WORLD:-$ROOT/build/stress-world}
 RESULTS=${STRESS_RESULTS:-$ROOT/results}
@@ -67,37 +70,17 @@ missing_peers() {
 
 # Install what is missing with apt-get when root; otherwise say what to install and stop: a
 # table with a peer quietly left out would look complete.
-ensure_peers() {
-    local missing
-    missing=$(missing_peers | xargs)
-    [[ -z $missing ]] && return 0
-    [[ $(id -u) == 0 ]] || die "missing: $missing; install them (as root: apt-get install $missing)"
-    echo "stress: installing: $missing" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    # shellcheck disable=SC2086
-    if ! apt-get update -qq || ! apt-get install -y -qq --no-install-recommends $missing >&2; then
-        die "apt-get could not install: $missing"
-    fi
-    missing=$(missing_peers | xargs)
-    [[ -z $missing ]] || die "still missing after apt-get: $missing"
-}
 
 # --- the world -------------------------------------------------------------------------------
 
 SAMPLER=""
 
+# shellcheck disable=SC2317 # called by the EXIT trap that peers.sh sets
 cleanup() {
     [[ -n $SAMPLER ]] && kill "$SAMPLER" 2>/dev/null
     "$ROOT/tools/world.sh" stop "$DIR"
 }
 
-start_world() {
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    "$ROOT/tools/world.sh" start "$DIR" || die "the world did not start"
-    # shellcheck source=/dev/null
-    . "$DIR/world.env"
-}
 
 # --- helpers ---------------------------------------------------------------------------------
 
