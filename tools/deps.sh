@@ -4,11 +4,12 @@
 set -eu
 
 BUILD="gcc make pkg-config libmbedtls-dev libc-ares-dev libjsmn-dev libcmocka-dev"
-WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind"
+WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2"
+FUZZ="clang libclang-rt-14-dev"
 EXTRA="${DEPS_EXTRA:-}"
 
 missing=""
-for p in $BUILD $WORLD $EXTRA; do
+for p in $BUILD $WORLD $FUZZ $EXTRA; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
