@@ -15,6 +15,7 @@
 #include "retry.h"
 
 #define MAX_REDIRECTS 5
+#define URL_MAX 8000       /* bytes; what servers accept in a request line is about this */
 #define LIMIT_REQUEUES 100 /* client-limit requeues per URL before it fails */
 #define LIMIT_BACKOFF_MS 50
 #define GRACE_MS 2000
@@ -179,7 +180,10 @@ static struct job *take(struct worker *w)
         j->start_us = w->due_interval_us ? w->next_due_us : now;
         w->next_due_us += w->due_interval_us;
         j->connect_only = w->sh->cfg->hold_idle;
-        if (url_parse(j->url, strlen(j->url), &j->u) == 0) {
+        size_t ulen = strlen(j->url);
+        /* Longer URLs are refused here, each on its own, rather than failing the connection
+         * (and every request pipelined on it) when their request will not fit its buffer. */
+        if (ulen <= URL_MAX && url_parse(j->url, ulen, &j->u) == 0) {
             char path[4096];
             /* A path that would leave -o fails here, before it costs a request. */
             if (j->sink == SINK_FILE &&
