@@ -339,7 +339,7 @@ f = failures()
 assert (get("failed") > 0 and c["established"] < 200) or c["server_closed_during_hold"] > 0, \
     "ok %r failed %r conns %r: want failures or server-side closes" % (get("ok"), get("failed"), c)
 server = lambda t: t in ("conn_reset", "conn_closed") or t.startswith("tls")
-assert f and all(server(t) for t in f), "failures %r, want only conn_reset/conn_closed/tls_*" % f
+assert all(server(t) for t in f), "failures %r, want only conn_reset/conn_closed/tls_*" % f
 assert all(v == 0 for v in get("client_limits").values()), "client_limits %r" % get("client_limits")
 '
 }
