@@ -61,8 +61,6 @@ const char *err_str(int code);
 const char *err_tag(int code);
 /* Failure class of a code. */
 enum err_kind err_kind(int code);
-/* Name of a class ("dns", "tls", ...). */
-const char *err_kind_str(enum err_kind k);
 /* Whether code is one of this client's own limits (files, ports, buffers), not the server's. */
 static inline int err_is_client_limit(int code)
 {

@@ -60,8 +60,9 @@ void hostcache_fini(struct hostcache *hc);
  * Returns VL_ENOMEM on allocation failure. */
 int hostcache_get(struct hostcache *hc, const char *name, size_t len, unsigned thread_id,
                   struct hc_entry **out);
-/* Insert a ready entry with one address (--resolve); replaces nothing. Returns 0 or VL_ENOMEM. */
-int hostcache_put(struct hostcache *hc, const char *name, const struct hc_addr *addr);
+/* Parse an IPv4 or IPv6 literal (len bytes, no brackets) into a. Returns 0, or -1 if text is
+ * not one. */
+int hc_addr_parse(const char *text, size_t len, struct hc_addr *a);
 /* Publish the owner's result (err, and addresses already written into e) and wake waiters. */
 void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err);
 

@@ -73,13 +73,6 @@ enum err_kind err_kind(int code)
     return lookup(code)->kind;
 }
 
-const char *err_kind_str(enum err_kind k)
-{
-    static const char *names[] = {"none",    "usage", "dns", "connect", "tls",
-                                  "timeout", "http",  "io",  "client"};
-    return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
-}
-
 int err_from_errno(int e)
 {
     switch (e) {

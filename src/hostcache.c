@@ -1,6 +1,7 @@
 /* hostcache.c: the run-wide name -> address table behind "one lookup per host name". */
 #include "hostcache.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -106,20 +107,20 @@ int hostcache_get(struct hostcache *hc, const char *name, size_t len, unsigned t
     return rc;
 }
 
-int hostcache_put(struct hostcache *hc, const char *name, const struct hc_addr *addr)
+int hc_addr_parse(const char *text, size_t len, struct hc_addr *a)
 {
-    bool added = false;
-    pthread_mutex_lock(&hc->mu);
-    struct hc_entry *e = find_or_add(hc, name, strlen(name), &added);
-    if (e && added) {
-        e->addr[0] = *addr;
-        e->naddr = 1;
-        __atomic_store_n(&e->state, HC_READY, __ATOMIC_RELEASE);
-    } else if (e && e->naddr < HC_MAX_ADDRS) {
-        e->addr[e->naddr++] = *addr; /* several --resolve addresses for one name */
-    }
-    pthread_mutex_unlock(&hc->mu);
-    return e ? 0 : VL_ENOMEM;
+    char tmp[64];
+    if (len >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, text, len);
+    tmp[len] = '\0';
+    if (inet_pton(AF_INET6, tmp, &a->a.v6) == 1)
+        a->family = AF_INET6;
+    else if (inet_pton(AF_INET, tmp, &a->a.v4) == 1)
+        a->family = AF_INET;
+    else
+        return -1;
+    return 0;
 }
 
 void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err)

@@ -3,7 +3,6 @@
  * per-URL lines; main prints the summary. */
 #include "run.h"
 
-#include <arpa/inet.h>
 #include <malloc.h>
 #include <ares.h>
 #include <errno.h>
@@ -222,12 +221,8 @@ static int add_resolves(struct run *run)
         if (!e)
             return -1;
         strcpy(e->name, r->host);
-        e->naddr = 1;
         e->state = HC_READY;
-        if (inet_pton(AF_INET, r->addr, &e->addr[0].a.v4) == 1)
-            e->addr[0].family = AF_INET;
-        else if (inet_pton(AF_INET6, r->addr, &e->addr[0].a.v6) == 1)
-            e->addr[0].family = AF_INET6;
+        e->naddr = hc_addr_parse(r->addr, strlen(r->addr), &e->addr[0]) == 0; /* cli checked it */
         run->sh.resolve[i] = e;
     }
     return 0;

@@ -3,7 +3,6 @@
  * slot closed to make room, after its host name is known. */
 #include "worker.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -241,24 +240,6 @@ static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned 
     reactor_wake(&w->r);
 }
 
-/* Fill e with a literal address without DNS. */
-static int literal_addr(const struct url *u, struct hc_entry *e)
-{
-    char tmp[64];
-    if (u->host_len >= sizeof(tmp))
-        return VL_EURL;
-    memcpy(tmp, u->host, u->host_len);
-    tmp[u->host_len] = '\0';
-    if (inet_pton(AF_INET6, tmp, &e->addr[0].a.v6) == 1)
-        e->addr[0].family = AF_INET6;
-    else if (inet_pton(AF_INET, tmp, &e->addr[0].a.v4) == 1)
-        e->addr[0].family = AF_INET;
-    else
-        return 1;
-    e->naddr = 1;
-    return 0;
-}
-
 /* j->he set and ready: returns it. Otherwise parks j until its lookup finishes. */
 static const struct hc_entry *addresses(struct worker *w, struct job *j)
 {
@@ -275,7 +256,8 @@ static const struct hc_entry *addresses(struct worker *w, struct job *j)
     if (rc == HC_HIT)
         return e;
     if (rc == HC_OWNER) {
-        if (literal_addr(&j->u, e) == 0) {
+        if (hc_addr_parse(j->u.host, j->u.host_len, &e->addr[0]) == 0) {
+            e->naddr = 1; /* an IP literal: no DNS */
             hostcache_finish(w->sh->hosts, e, 0);
             return e;
         }
