@@ -40,6 +40,7 @@ struct job {
     int status;     /* last HTTP status */
     uint64_t bytes; /* body bytes of the last response */
     uint64_t start_us;
+    uint64_t req_start; /* where its request starts in the connection's request stream */
     uint64_t t_addr_us, t_conn_us, t_tls_us, t_first_us; /* phase ends, absolute (-w) */
     uint32_t retry_after; /* seconds, from the last response's Retry-After */
     struct timer backoff; /* armed while waiting to retry */
@@ -102,6 +103,9 @@ struct conn {
     /* output */
     char *wbuf;
     size_t wlen, wpos, wcap;
+    /* Request bytes queued and written since conn_open: a response byte is only taken for the
+     * head job once its request has started to leave (see process). */
+    uint64_t wqueued, wsent;
     /* input */
     char *rbuf;
     size_t rpos, rlen, rcap;

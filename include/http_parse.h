@@ -11,9 +11,9 @@
 #define HTTP_MAX_HEAD (64 * 1024) /* a larger header block is an error (VL_EHEADER_SIZE) */
 
 struct http_header {
-    const char *name; /* NULL for an obs-fold continuation line, which is rejected anyway */
+    const char *name;
     size_t name_len;
-    const char *value; /* leading/trailing whitespace trimmed */
+    const char *value; /* leading/trailing whitespace trimmed; spans any obs-fold raw */
     size_t value_len;
 };
 
@@ -24,12 +24,20 @@ struct http_response {
     size_t reason_len;
     struct http_header *headers; /* caller-owned array */
     size_t num_headers;          /* capacity in, count out */
+    bool obs_fold;               /* out: a value goes on over several lines (see http_unfold) */
 };
 
 /* Parse a complete response head (status line, headers, blank line) at buf.
  * Returns the head's length in bytes (>0), -2 if buf holds only part of a head, -1 if malformed
  * (also when there are more headers than capacity). Accepts bare LF as line end. */
 int http_parse_head(const char *buf, size_t len, struct http_response *resp);
+
+/* A line that starts with whitespace continues the previous field (obs-fold, RFC 9112 section
+ * 5.2): the field's value view then spans the fold's raw CRLF and whitespace. Before the values
+ * are interpreted, a head with obs_fold set must go through http_unfold: it rewrites each fold's
+ * CR and LF in place as spaces (len is the head's length as returned), so every view reads as
+ * one line. */
+void http_unfold(char *head, size_t len);
 
 /* Case-insensitive lookup; returns the first header named `name`, or NULL. */
 const struct http_header *http_find_header(const struct http_response *resp, const char *name);

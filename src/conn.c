@@ -138,6 +138,7 @@ void conn_open(struct conn *c, struct job *j, const struct hc_entry *he)
     c->he = he;
     c->addr_idx = 0;
     c->served = 0;
+    c->wqueued = c->wsent = 0;
     c->keep_alive = true;
     c->was_ready = false;
     c->state = CONN_CONNECTING;
@@ -259,6 +260,7 @@ static void flush(struct conn *c)
         if (st != IO_OK)
             break;
         c->wpos += n;
+        c->wsent += n;
     }
     if (c->wpos == c->wlen)
         c->wpos = c->wlen = 0;
@@ -275,6 +277,7 @@ static int append_request(struct conn *c, struct job *j)
     }
     unsigned max = c->env->max_requests;
     bool last = max && c->served + c->inflight >= max; /* inflight already counts j */
+    size_t before = c->wlen;
     while (c->wbuf && http_request_write(c->wbuf, &c->wlen, c->wcap, &j->u, last) < 0) {
         if (c->wcap >= WBUF_MAX)
             return VL_EURL; /* a request line this long is no URL a server accepts */
@@ -284,7 +287,11 @@ static int append_request(struct conn *c, struct job *j)
         c->wbuf = w;
         c->wcap *= 2;
     }
-    return c->wbuf ? 0 : VL_ENOMEM;
+    if (!c->wbuf)
+        return VL_ENOMEM;
+    j->req_start = c->wqueued;
+    c->wqueued += c->wlen - before;
+    return 0;
 }
 
 void conn_flush(struct conn *c)
@@ -411,6 +418,8 @@ static int parse_head(struct conn *c)
             return judge_parse_error(c->rbuf + c->rpos, avail);
         if ((size_t)n > HTTP_MAX_HEAD)
             return VL_EHEADER_SIZE;
+        if (resp.obs_fold)
+            http_unfold(c->rbuf + c->rpos, (size_t)n);
         c->rpos += (size_t)n;
         /* 1xx interim responses are skipped (RFC 9110 section 15.2); 101 is never asked for. */
         if (resp.status >= 200 || resp.status == 101) {
@@ -423,7 +432,9 @@ static int parse_head(struct conn *c)
 /* Feed rbuf to the body decoder. Returns 1 when the response ended, 0 for more, or VL_E. */
 static int feed_body(struct conn *c)
 {
-    while (c->rpos < c->rlen || c->body.framing == HTTP_BODY_NONE) {
+    while (!c->body.done) {
+        if (c->rpos == c->rlen)
+            return 0;
         const char *data;
         size_t dlen;
         ssize_t n = http_body_feed(&c->body, c->rbuf + c->rpos, c->rlen - c->rpos, &data, &dlen);
@@ -435,32 +446,52 @@ static int feed_body(struct conn *c)
             if (rc < 0)
                 return rc;
         }
-        if (c->body.done)
-            return 1;
-        if (n == 0 && dlen == 0)
-            break;
+        if (n == 0 && dlen == 0 && !c->body.done)
+            return 0;
     }
-    return 0;
+    return 1;
 }
 
-/* Consume every complete response in rbuf. */
+/* Whether a received byte can belong to j's response: its request has started to leave.
+ * Bytes before that (or with no job queued) answer nothing this client asked for. */
+static bool request_started(const struct conn *c, const struct job *j)
+{
+    return j->connect_only ? false : j->req_start < c->wsent;
+}
+
+/* Consume every complete response in rbuf. Bytes that no request in flight accounts for are
+ * never parsed as a response (RFC 9112 section 6.3): they poison the connection, which closes
+ * and is not reused. */
 static void process(struct conn *c)
 {
-    while (c->state == CONN_READY && c->head) {
-        int rc = c->in_body ? feed_body(c) : parse_head(c);
+    while (c->state == CONN_READY) {
+        if (!c->in_body) {
+            if (c->rpos == c->rlen)
+                break;
+            if (!c->head || !request_started(c, c->head)) {
+                conn_close(c, VL_EEXCESS);
+                return;
+            }
+            int rc = parse_head(c);
+            if (rc < 0) {
+                conn_close(c, rc);
+                return;
+            }
+            if (rc == 0)
+                break;
+        }
+        int rc = feed_body(c);
         if (rc < 0) {
             conn_close(c, rc);
             return;
         }
         if (rc == 0)
             break;
-        if (c->in_body && c->body.done) {
-            bool close_after = !c->keep_alive;
-            finish_job(c, 0);
-            if (close_after && c->state == CONN_READY) {
-                conn_close(c, VL_ECLOSED);
-                return;
-            }
+        bool close_after = !c->keep_alive;
+        finish_job(c, 0);
+        if (close_after && c->state == CONN_READY) {
+            conn_close(c, c->rpos < c->rlen ? VL_EEXCESS : VL_ECLOSED);
+            return;
         }
     }
     if (c->rpos == c->rlen)

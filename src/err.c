@@ -49,6 +49,8 @@ static const struct err_info table[] = {
                            "addresses)"},
     [-VL_ECLIENT_BUFS] = {"client_buffers", ERRK_CLIENT,
                           "client limit: kernel socket buffers exhausted"},
+    [-VL_EEXCESS] = {"excess_data", ERRK_HTTP,
+                     "the server sent bytes that no request asked for; connection dropped"},
 };
 
 static const struct err_info *lookup(int code)

@@ -133,9 +133,20 @@ static int parse_status_line(struct scan *s, struct http_response *r)
     return parse_reason(s, r);
 }
 
-/* field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5). A line starting with
- * whitespace is obs-fold (section 5.2) and whitespace before the colon is forbidden (5.1):
- * both fail the tchar scan, as do NUL and other controls. */
+/* OWS field-value OWS up to the line end: the value without the whitespace around it. */
+static void scan_value(struct scan *s, const char **value, const char **end)
+{
+    while (s->p < s->end && is_ows(*s->p))
+        s->p++;
+    *value = s->p;
+    while (s->p < s->end && is_text((unsigned char)*s->p))
+        s->p++;
+    for (*end = s->p; *end > *value && is_ows((*end)[-1]);)
+        (*end)--;
+}
+
+/* field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5). Whitespace before the
+ * colon is forbidden (5.1) and fails the tchar scan, as do NUL and other controls. */
 static int parse_header(struct scan *s, struct http_header *h)
 {
     const char *name = s->p, *value, *end;
@@ -149,15 +160,25 @@ static int parse_header(struct scan *s, struct http_header *h)
     h->name = name;
     h->name_len = (size_t)(s->p - name);
     s->p++;
-    while (s->p < s->end && is_ows(*s->p))
-        s->p++;
-    value = s->p;
-    while (s->p < s->end && is_text((unsigned char)*s->p))
-        s->p++;
-    for (end = s->p; end > value && is_ows(end[-1]);)
-        end--;
+    scan_value(s, &value, &end);
     h->value = value;
     h->value_len = (size_t)(end - value);
+    return eat_eol(s);
+}
+
+/* obs-fold = OWS CRLF RWS (RFC 9112 section 5.2): a line that starts with whitespace goes on
+ * with the previous field's value. The view grows over the fold's raw bytes; http_unfold turns
+ * them into spaces, as a user agent must before it interprets the value. */
+static int parse_fold(struct scan *s, struct http_header *h)
+{
+    const char *text, *end;
+
+    scan_value(s, &text, &end);
+    if (end > text) {
+        if (h->value_len == 0)
+            h->value = text;
+        h->value_len = (size_t)(end - h->value);
+    }
     return eat_eol(s);
 }
 
@@ -166,6 +187,7 @@ int http_parse_head(const char *buf, size_t len, struct http_response *resp)
     /* Scanning stops at HTTP_MAX_HEAD, so a longer head stays -2 and the result fits an int. */
     struct scan s = {buf, buf + (len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD)};
     size_t n = 0;
+    bool folded = false;
     int rc = parse_status_line(&s, resp);
 
     if (rc != 0)
@@ -175,6 +197,14 @@ int http_parse_head(const char *buf, size_t len, struct http_response *resp)
             return -2;
         if (*s.p == '\r' || *s.p == '\n')
             break;
+        if (is_ows(*s.p)) {
+            /* Whitespace before the first field is no fold: RFC 9112 section 2.2 lets a
+             * recipient reject the message. */
+            if (n == 0 || (rc = parse_fold(&s, &resp->headers[n - 1])) != 0)
+                return n == 0 ? -1 : rc;
+            folded = true;
+            continue;
+        }
         if (n == resp->num_headers)
             return -1;
         if ((rc = parse_header(&s, &resp->headers[n++])) != 0)
@@ -182,8 +212,21 @@ int http_parse_head(const char *buf, size_t len, struct http_response *resp)
     }
     if ((rc = eat_eol(&s)) != 0)
         return rc;
-    resp->num_headers = n; /* only on success, so a -2 caller can retry with the same capacity */
+    /* only on success, so a -2 caller can retry with the same capacity */
+    resp->num_headers = n;
+    resp->obs_fold = folded;
     return (int)(s.p - buf);
+}
+
+void http_unfold(char *head, size_t len)
+{
+    for (size_t i = 1; i < len; i++) {
+        if (head[i - 1] != '\n' || !is_ows(head[i]))
+            continue;
+        head[i - 1] = ' ';
+        if (i >= 2 && head[i - 2] == '\r')
+            head[i - 2] = ' ';
+    }
 }
 
 static char ascii_lower(char c)

@@ -126,6 +126,9 @@ void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
             "  connections: %llu opened (%.0f/s), %llu established, %llu requests on reused ones\n",
             (ull)s->conns_opened, conns_per_s(s, ri), (ull)s->conns_established,
             (ull)s->conns_reused_requests);
+    if (s->discarded_excess)
+        fprintf(out, "  connections dropped for bytes no request asked for: %llu\n",
+                (ull)s->discarded_excess);
     for (int i = 1; i < STATS_NCODES; i++)
         if (s->conn_failed_by[i])
             fprintf(out, "  connections failed: %llu %s (%s)\n", (ull)s->conn_failed_by[i],
@@ -180,10 +183,12 @@ static void json_conns(FILE *out, const struct stats *s, const struct run_info *
     fprintf(out,
             "\"conns\":{\"opened\":%llu,\"per_s\":%.1f,\"reused_requests\":%llu,\"attempted\":%llu,"
             "\"established\":%llu,\"failed\":%llu,\"peak\":%llu,"
-            "\"server_closed_during_hold\":%llu,\"establish_s\":%.6f,\"failed_by_reason\":",
+            "\"server_closed_during_hold\":%llu,\"discarded_excess\":%llu,\"establish_s\":%.6f,"
+            "\"failed_by_reason\":",
             (ull)s->conns_opened, conns_per_s(s, ri), (ull)s->conns_reused_requests,
             (ull)s->conns_opened, (ull)s->conns_established, (ull)conns_failed(s),
-            (ull)s->conns_peak, (ull)s->hold_server_closed, (double)s->establish_us / 1e6);
+            (ull)s->conns_peak, (ull)s->hold_server_closed, (ull)s->discarded_excess,
+            (double)s->establish_us / 1e6);
     json_counts(out, s->conn_failed_by);
     fprintf(out,
             "},\"client_limits\":{\"open_files\":%llu,\"ephemeral_ports\":%llu,"

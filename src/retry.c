@@ -10,13 +10,15 @@ bool retry_allowed(int err, int status)
     case VL_ECONNECT:
     case VL_ERESET:
     case VL_ECLOSED:
+    case VL_EEXCESS:
     case VL_ETIMEOUT_CONNECT:
     case VL_ETIMEOUT_TLS:
     case VL_ETIMEOUT_TTFB:
     case VL_ETIMEOUT:
         return true;
-    case VL_ESTATUS: /* RFC 9110 15.5.9 (408), 15.6 (5xx); RFC 6585 section 4 (429) */
-        return status >= 500 || status == 408 || status == 429;
+    case VL_ESTATUS: /* RFC 9110 15.5.9 (408), 15.6 (5xx); RFC 6585 section 4 (429). A code
+                      * over 599 is not HTTP (RFC 9110 section 15): nothing says it heals. */
+        return (status >= 500 && status <= 599) || status == 408 || status == 429;
     default:
         return false;
     }

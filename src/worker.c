@@ -707,6 +707,7 @@ static void on_established(void *arg, struct conn *c)
 static void on_closed(void *arg, struct conn *c, int err)
 {
     struct worker *w = arg;
+    w->stats.discarded_excess += err == VL_EEXCESS;
     if (c->was_ready) {
         w->open_now--;
         /* With --hold every close before the hold ends is the server's doing (or a failure

@@ -192,7 +192,13 @@ static const struct sample samples[] = {
      .msgs = {MSG(1, 200, "OK", CLOSE, 0, false, "", {"A", "1"}, {"B", "2"})}},
     {"garbage status line", S("HTTP/1.1 2OO OK\r\n\r\n"), FAIL_HEAD},
     {"not HTTP", S("SSH-2.0-OpenSSH_9.2p1\r\n"), FAIL_HEAD},
-    {"obs-fold", S("HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\nContent-Length: 0\r\n\r\n"), FAIL_HEAD},
+    {"obs-fold: the view spans the fold",
+     S("HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\nContent-Length: 0\r\n\r\n"), END_OK,
+     .msgs = {MSG(1, 200, "OK", LEN, 0, true, "", {"X-Long", "a\r\n  b"},
+                  {"Content-Length", "0"})}},
+    {"obs-fold into an empty value, bare LF",
+     S("HTTP/1.1 200 OK\nX-Empty:\n\t \tv  \n \nContent-Length: 1\n\nz"), END_OK,
+     .msgs = {MSG(1, 200, "OK", LEN, 1, true, "z", {"X-Empty", "v"}, {"Content-Length", "1"})}},
     {"NUL in a header", S("HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n"), FAIL_HEAD},
     {"space before colon", S("HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n"), FAIL_HEAD},
     {"pipelined responses",
@@ -537,7 +543,8 @@ static void test_bad_heads(void **state)
         B("HTTP/1.1 200 OK\r\nName: a\rb\r\n\r\n"),
         B("HTTP/1.1 200 OK\r\nName: a\x1b[0m\r\n\r\n"),
         B("HTTP/1.1 200 OK\r\n\tA: b\r\n\r\n"),
-        B("HTTP/1.1 200 OK\r\nA: b\r\n\tc\r\n\r\n"),
+        B("HTTP/1.1 200 OK\r\n A: b\r\n\r\n"),
+        B("HTTP/1.1 200 OK\r\nA: b\r\n\tc\x01\r\n\r\n"),
         B("HTTP/1.1 200 OK\r\nNo colon\r\n\r\n"),
         B("HTTP/1.1 200 OK\r\nA: b\r\n\rX"),
 #undef B
@@ -706,6 +713,38 @@ static void test_meta_details(void **state)
     assert_int_equal(m.framing, HTTP_BODY_CLOSE);
 }
 
+/* A folded head, unfolded in place as a user agent must (RFC 9112 section 5.2), reads as one
+ * line per field, and its framing fields then mean what they say. */
+static void test_unfold(void **state)
+{
+    static const char in[] = "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\n\tc\r\n"
+                             "Transfer-Encoding: gzip,\r\n chunked\r\nContent-Length:\n 6\r\n"
+                             "Connection:\r\n \r\n close\r\n\r\nrest";
+    struct http_header hdrs[MAX_HDRS];
+    struct http_response resp = {.headers = hdrs, .num_headers = MAX_HDRS};
+    struct http_meta m;
+    size_t head = sizeof(in) - 1 - 4;
+    char *copy = guard_put(*state, in, sizeof(in) - 1);
+
+    assert_int_equal(http_parse_head(copy, sizeof(in) - 1, &resp), head);
+    assert_true(resp.obs_fold);
+    http_unfold(copy, head);
+    assert_memory_equal(copy + head, "rest", 4);
+    assert_int_equal(resp.num_headers, 4);
+    assert_int_equal(hdrs[0].value_len, 9);
+    assert_memory_equal(hdrs[0].value, "a   b  \tc", 9);
+    assert_int_equal(hdrs[2].value_len, 1);
+    assert_memory_equal(hdrs[2].value, "6", 1);
+    assert_int_equal(http_response_meta(&resp, false, &m), 0);
+    assert_int_equal(m.framing, HTTP_BODY_CHUNKED); /* Transfer-Encoding wins over the length */
+    assert_false(m.keep_alive);
+    /* No fold: the flag stays clear. */
+    resp.num_headers = MAX_HDRS;
+    copy = guard_put(*state, "HTTP/1.1 200 OK\r\nA: b\r\n\r\n", 25);
+    assert_int_equal(http_parse_head(copy, 25, &resp), 25);
+    assert_false(resp.obs_fold);
+}
+
 /* Feed a whole chunked body in one buffer, looping like a caller; returns the last result. */
 static ssize_t feed_all(struct guard *g, struct http_body *b, const char *in, size_t len,
                         size_t *body_len)
@@ -847,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_max_head),
         cmocka_unit_test(test_find_header),
         cmocka_unit_test(test_meta_details),
+        cmocka_unit_test(test_unfold),
         cmocka_unit_test(test_chunk_limits),
         cmocka_unit_test(test_chunk_syntax),
         cmocka_unit_test(test_body_state),

@@ -35,6 +35,10 @@ static void test_statuses(void **state)
     assert_false(retry_allowed(VL_ESTATUS, 403));
     assert_false(retry_allowed(VL_ESTATUS, 400));
     assert_false(retry_allowed(VL_ESTATUS, 410));
+    /* Outside 100..599 a code is no HTTP status at all (RFC 9110 section 15): never retried. */
+    assert_false(retry_allowed(VL_ESTATUS, 600));
+    assert_false(retry_allowed(VL_ESTATUS, 999));
+    assert_true(retry_allowed(VL_EEXCESS, 0));
 }
 
 static void test_backoff_doubles_with_jitter(void **state)

@@ -46,6 +46,15 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                       ("/redirect/K-1").
   /redirect-rel/K     as /redirect but Location is a relative-path reference ("K-1").
   /redirect-abs/K     as /redirect but Location is an absolute URL built from Host.
+  /extra/CODE         CODE (200, 204 or 304; 200 has the body "AAA", Content-Length 3),
+                      with the bytes of a second, unrequested response right behind it in
+                      the same write: "HTTP/1.1 200 OK", Content-Length 4, body "EVIL".
+                      The connection stays open for the client's next request.
+  /late/MS            200 "late", then, MS ms later and unasked, the bytes of the same
+                      "EVIL" response (if no new request arrived meanwhile).
+  /fold[/len]         200 with a header folded over two lines (obs-fold, RFC 9112
+                      section 5.2): "X-Folded: a" then " b"; with /len the folded header
+                      is Content-Length itself ("Content-Length:" then " 6"). Body "folded".
   /stats              JSON: {"requests": {TARGET: COUNT, ...},
                              "connections": {"http": n, "https": n,
                                              "tls-stall": n, "tls-alert": n}}
@@ -544,6 +553,44 @@ def h_status(conn, req, args, prefix):
     return respond(conn, req, code, b"status %d\n" % code, extra)
 
 
+EVIL = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL"
+
+
+def h_extra(conn, req, args, prefix):
+    code = intarg(args, 0, 200, 304)
+    if code not in (200, 204, 304):
+        raise BadRequest()
+    body = b"AAA" if code == 200 else b""
+    head = [("Server", "faultserver")]
+    if code == 200:
+        head.append(("Content-Length", "3"))
+    conn.send(head_bytes(code, head) + body + EVIL)
+    return KEEP
+
+
+def h_late(conn, req, args, prefix):
+    delay = intarg(args, 0, 0, 60000) / 1000.0
+    respond(conn, req, 200, b"late")
+    # Wait for the delay unless the client asks for something first: only an idle connection
+    # gets the unrequested bytes.
+    if not conn.buf and not conn.fill(delay):
+        try:
+            conn.send(EVIL)
+        except OSError:
+            return GONE
+    return KEEP
+
+
+def h_fold(conn, req, args, prefix):
+    if args and args[0] == "len":
+        head = b"HTTP/1.1 200 OK\r\nServer: faultserver\r\nContent-Length:\r\n 6\r\n\r\n"
+    else:
+        head = (b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\n\tc\r\nContent-Length: 6\r\n"
+                b"X-After: 1\r\n\r\n")
+    conn.send(head + b"folded")
+    return KEEP
+
+
 def h_flaky(conn, req, args, prefix):
     if len(args) < 3:
         raise BadRequest()
@@ -623,6 +670,9 @@ BEHAVIOURS = {
     "slow": h_slow,
     "endless": h_endless,
     "status": h_status,
+    "extra": h_extra,
+    "late": h_late,
+    "fold": h_fold,
     "flaky": h_flaky,
     "flakyreset": h_flakyreset,
     "redirect-loop": h_redirect_loop,
