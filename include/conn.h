@@ -24,6 +24,7 @@ struct job {
     size_t idx;                /* position in the URL list */
     const char *url;           /* the list's string, or redirect */
     char *redirect;            /* owned: the URL being fetched after a redirect */
+    char *path;                /* owned: where a SINK_FILE body is saved (outpath), else NULL */
     char *location;            /* owned: a resolved Location waiting for the body to end */
     const struct hc_entry *he; /* its host's addresses, once looked up */
     struct url u;              /* views into url */
@@ -54,7 +55,6 @@ struct conn;
 struct conn_env {
     struct reactor *r;
     struct tls_thread *tls;
-    const char *output_dir;
     uint64_t max_size;
     unsigned timeout_ms, connect_timeout_ms, idle_ms;
     /* A job left the connection: err 0 means a complete response (see job->action), else a

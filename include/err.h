@@ -53,7 +53,8 @@ enum vl_err {
     VL_ECLIENT_PORTS = -30,  /* EADDRNOTAVAIL: no ephemeral port left for this destination */
     VL_ECLIENT_BUFS = -31,   /* ENOBUFS/ENOMEM from the kernel: socket buffers exhausted */
     VL_EEXCESS = -32,        /* bytes no request in flight accounts for: connection poisoned */
-    VL_ERR_MIN = -32,
+    VL_EPATH_CONFLICT = -33, /* another URL of the run saves to the same file */
+    VL_ERR_MIN = -33,
 };
 
 /* Human text for a code ("TLS: certificate not trusted"); never NULL. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "index.h"
 #include "stats.h"
 
 struct run_info {
@@ -16,6 +17,7 @@ struct run_info {
     long rss_base_kb, rss_hold_kb; /* --hold: before connecting, and while holding */
     double rate_target;            /* --rate, 0 = off */
     bool hold, dns_only;
+    struct index_skipped index_skipped; /* elements of a JSON index that held no URL */
 };
 
 /* A byte count for people: "512 B", "18.4 KB", "9.1 MB". */

@@ -7,14 +7,17 @@
 
 #include "conn.h"
 
-/* "volley: URL: text" on out. A URL from an index may hold any byte: control bytes are shown
- * as \xNN so a hostile index cannot forge lines of its own on a terminal or in a log. */
-void result_line(FILE *out, const char *url, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* "volley: URL: text" on out, in one write. A URL from an index may hold any byte: it is shown
+ * as text_put_url(TEXT_HUMAN) writes it (controls as \xNN, no password), at most 2 KB of it, so
+ * a hostile index cannot forge lines of its own on a terminal or in a log. */
+void result_line(FILE *out, const char *url, size_t url_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The -w line for j (fmt as writeout_format), on stdout. */
-void result_write_out(const char *fmt, const char *url, const struct job *j, int err, uint64_t us);
-/* The --manifest line for j on fd; the saved path is derived from dir and j's URL. */
-void result_manifest(int fd, const char *dir, const char *url, const struct job *j, int err,
-                     uint64_t us);
+void result_write_out(const char *fmt, const char *url, size_t url_len, const struct job *j,
+                      int err, uint64_t us);
+/* The --manifest line for j, the list's url, on fd; j->path is the saved file. Returns 0, or -1
+ * with errno set when the line could not be written. */
+int result_manifest(int fd, const char *url, size_t url_len, const struct job *j, int err,
+                    uint64_t us);
 
 #endif

@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "url.h"
-
 enum sink_kind { SINK_DISCARD, SINK_MEMORY, SINK_FILE };
 
 struct sink {
@@ -16,16 +14,15 @@ struct sink {
     char *mem; /* SINK_MEMORY: owned until sink_take */
     size_t mem_cap;
     uint64_t bytes;
-    uint64_t limit; /* --max-size */
-    char *path;     /* SINK_FILE: final name, owned (heap: most connections never save) */
-    char *tmp;      /* SINK_FILE: temporary name, owned */
+    uint64_t limit;   /* --max-size */
+    const char *path; /* SINK_FILE: final name, borrowed until commit or abort */
+    char *tmp;        /* SINK_FILE: temporary name, owned */
 };
 
-/* Start a body. For SINK_FILE, dir is -o and u names the file (outpath rules); tag must be unique
- * in the run (thread and sequence) and names the temporary file. Returns 0, VL_EPATH, VL_EIO or
- * VL_ENOMEM. */
-int sink_open(struct sink *s, enum sink_kind kind, const char *dir, const struct url *u,
-              uint64_t limit, uint64_t tag);
+/* Start a body. For SINK_FILE, path is the file to save (borrowed: it must outlive the body);
+ * tag must be unique in the run (thread and sequence) and names the temporary file. Returns 0,
+ * VL_EIO or VL_ENOMEM. */
+int sink_open(struct sink *s, enum sink_kind kind, const char *path, uint64_t limit, uint64_t tag);
 /* Returns 0, VL_EBODY_SIZE, VL_EIO or VL_ENOMEM. */
 int sink_write(struct sink *s, const char *p, size_t n);
 /* The body is complete: rename into place. Returns 0 or VL_EIO (the temporary file is gone). */

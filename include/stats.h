@@ -21,6 +21,8 @@ struct stats {
     uint64_t requests;              /* responses completed, redirects included */
     uint64_t conns_opened, conns_reused_requests;
     uint64_t discarded_excess; /* connections closed for bytes no request asked for */
+    uint64_t manifest_errors;  /* manifest lines that could not be written */
+    int manifest_errno;        /* why the last one could not */
     uint64_t tls_full, tls_resumed;
     uint64_t dns_lookups, dns_ok, dns_failed;
     uint64_t conns_established, conns_peak; /* peak: sum of per-thread peaks */

@@ -39,4 +39,8 @@ int url_authority(const struct url *u, char *out, size_t cap);
  * connection lookups compare one integer before any string. */
 uint32_t url_origin_hash(const struct url *u);
 
+/* A 64-bit hash of what the URL names (scheme, host case-insensitively, port, path and query):
+ * URLs that differ only in the case of the host or an explicit default port hash equal. */
+uint64_t url_identity_hash(const struct url *u);
+
 #endif

@@ -44,6 +44,7 @@ struct shared {
     struct hostcache *hosts;
     struct hc_entry **resolve; /* one ready entry per --resolve, same order as cfg->resolve */
     int manifest_fd;           /* -1 without --manifest */
+    struct pathclaims *claims; /* output paths claimed by URLs of the run; NULL without -o */
     const struct manifest_done *done; /* --resume: URLs to skip, or NULL */
     atomic_int stop;                  /* 0 run, 1 finish in-flight work then stop, 2 stop now */
     const struct bindaddr_set *binds;

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 struct writeout_vars {
-    const char *url;
+    const char *url; /* url_len bytes, written as text_put_url(TEXT_HUMAN) does */
+    size_t url_len;
     int http_code; /* 0 when no response */
     uint64_t size; /* body bytes */
     unsigned attempts;

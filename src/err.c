@@ -51,6 +51,8 @@ static const struct err_info table[] = {
                           "client limit: kernel socket buffers exhausted"},
     [-VL_EEXCESS] = {"excess_data", ERRK_HTTP,
                      "the server sent bytes that no request asked for; connection dropped"},
+    [-VL_EPATH_CONFLICT] = {"path_conflict", ERRK_USAGE,
+                            "another URL of this run saves to the same file"},
 };
 
 static const struct err_info *lookup(int code)

@@ -1,7 +1,9 @@
-/* json.c: index_from_json, the only user of jsmn. jsmn tokenizes; this file then checks the token
- * stream against the RFC 8259 grammar (jsmn, even in strict mode, accepts missing, leading and
- * trailing commas and loose primitives) and takes one string from each element of the array. */
-#include "index.h"
+/* json.c: the only user of jsmn. jsmn tokenizes; this file then checks the token stream against
+ * the RFC 8259 grammar (jsmn, even in strict mode, accepts missing, leading and trailing commas
+ * and loose primitives). Two readers sit on that: index_from_json takes one string from each
+ * element of an index array, json_read_object the named members of one object (a manifest
+ * line). */
+#include "json.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <jsmn.h>
 
 #include "err.h"
+#include "index.h"
 
 #define NONE ((size_t)-1)
 
@@ -29,7 +32,9 @@
 struct doc {
     const char *buf;
     size_t len;
-    jsmntok_t *t; /* owned */
+    char open;         /* '[' or '{': what the document must be */
+    bool escape_bytes; /* a lone \uDC80..\uDCFF stands for one byte (surrogateescape) */
+    jsmntok_t *t;      /* owned */
     int n;
     char *err;
     size_t errlen;
@@ -136,8 +141,8 @@ static int check_input(struct doc *d)
     z = memchr(d->buf, '\0', d->len);
     if (z)
         return fail(d, "malformed JSON at byte %zu: NUL byte", (size_t)(z - d->buf));
-    if (d->buf[i] != '[')
-        return fail(d, "index is not a JSON array");
+    if (d->buf[i] != d->open)
+        return fail(d, d->open == '[' ? "index is not a JSON array" : "not a JSON object");
     return check_depth(d);
 }
 
@@ -399,6 +404,8 @@ static int read_u(struct doc *d, size_t i, size_t end, uint32_t *cp)
         return fail(d, "bad \\u escape at byte %zu", i);
     if (*cp == 0)
         return fail(d, "\\u0000 at byte %zu: NUL in a string", i);
+    if (d->escape_bytes && *cp >= 0xDC80 && *cp <= 0xDCFF)
+        return 6; /* one raw byte, see text_put_json */
     if (*cp >= 0xDC00 && *cp <= 0xDFFF)
         return fail(d, "lone surrogate \\u%04X at byte %zu", (unsigned)*cp, i);
     if (*cp < 0xD800 || *cp > 0xDBFF)
@@ -438,7 +445,10 @@ static int unescape(struct doc *d, const jsmntok_t *k, size_t *olen)
             used = read_u(d, i, end, &cp);
             if (used < 0)
                 return used;
-            n += utf8_put(d->scratch + n, cp);
+            if (cp >= 0xDC80 && cp <= 0xDCFF) /* read_u allows it only with escape_bytes */
+                d->scratch[n++] = (char)(cp - 0xDC00);
+            else
+                n += utf8_put(d->scratch + n, cp);
             i += (size_t)used;
             continue;
         }
@@ -495,14 +505,21 @@ static int skip(const struct doc *d, int i)
     return j;
 }
 
-/* The string token to take from element e, or -1: e itself if a string, else the value of e's
- * own first `field` key when that value is a string. Deeper keys are not looked at. */
-static int find_field(struct doc *d, int e, const char *field, size_t flen, int *val)
+/* Where element e keeps its URL: *val the string token to take (e itself if a string, else the
+ * value of e's own first `field` key when that is a string), or -1 with *why saying why not
+ * (the field is absent, or holds no string). Deeper keys are not looked at. */
+enum miss { MISS_NONE, MISS_FIELD, MISS_NOT_STRING };
+
+static int find_field(struct doc *d, int e, const char *field, size_t flen, int *val,
+                      enum miss *why)
 {
     const jsmntok_t *el = &d->t[e];
     int q = e + 1, eq, rc;
 
     *val = el->type == JSMN_STRING ? e : -1;
+    *why = el->type == JSMN_STRING   ? MISS_NONE
+           : el->type == JSMN_OBJECT ? MISS_FIELD
+                                     : MISS_NOT_STRING;
     if (el->type != JSMN_OBJECT)
         return 0;
     for (int m = 0; m < el->size; m++) {
@@ -511,6 +528,7 @@ static int find_field(struct doc *d, int e, const char *field, size_t flen, int 
             return rc;
         if (eq) {
             *val = d->t[q + 1].type == JSMN_STRING ? q + 1 : -1;
+            *why = *val >= 0 ? MISS_NONE : MISS_NOT_STRING;
             return 0;
         }
         q = skip(d, q + 1);
@@ -518,17 +536,21 @@ static int find_field(struct doc *d, int e, const char *field, size_t flen, int 
     return 0;
 }
 
-static int extract(struct doc *d, const char *field, struct url_list *out)
+static int extract(struct doc *d, const char *field, struct url_list *out,
+                   struct index_skipped *skipped)
 {
     size_t flen = strlen(field), taken = 0;
     int e = 1, val, rc;
+    enum miss why;
 
     for (int m = 0; m < d->t[0].size && e < d->n; m++) {
-        rc = find_field(d, e, field, flen, &val);
+        rc = find_field(d, e, field, flen, &val, &why);
         if (rc == 0 && val >= 0) {
             rc = take(d, &d->t[val], out);
             taken++;
         }
+        skipped->no_field += why == MISS_FIELD;
+        skipped->not_string += why == MISS_NOT_STRING;
         if (rc < 0)
             return rc;
         e = skip(d, e);
@@ -538,22 +560,39 @@ static int extract(struct doc *d, const char *field, struct url_list *out)
     return 0;
 }
 
-int index_from_json(const char *buf, size_t len, const char *field, struct url_list *out, char *err,
-                    size_t errlen)
+/* Tokenize and check a whole document. */
+static int parse(struct doc *d)
 {
-    struct doc d = {buf, len, NULL, 0, err, errlen, NULL, 0};
+    int rc = check_input(d);
+
+    if (rc == 0)
+        rc = tokenize(d);
+    if (rc == 0)
+        rc = check_syntax(d);
+    return rc;
+}
+
+int index_from_json(const char *buf, size_t len, const char *field, struct url_list *out,
+                    struct index_skipped *skipped, char *err, size_t errlen)
+{
+    struct doc d = {.buf = buf, .len = len, .open = '[', .err = err, .errlen = errlen};
+    struct index_skipped none;
     size_t n0 = out->n, a0 = out->arena_len;
     int rc;
 
     if (err && errlen)
         err[0] = '\0';
-    rc = check_input(&d);
+    if (!skipped)
+        skipped = &none;
+    memset(skipped, 0, sizeof(*skipped));
+    /* A byte order mark is no JSON (RFC 8259 section 8.1 lets a parser ignore it). */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        d.buf += 3;
+        d.len -= 3;
+    }
+    rc = parse(&d);
     if (rc == 0)
-        rc = tokenize(&d);
-    if (rc == 0)
-        rc = check_syntax(&d);
-    if (rc == 0)
-        rc = extract(&d, field, out);
+        rc = extract(&d, field, out, skipped);
     if (rc < 0) {
         /* url_list appends at the arena's end: cutting back drops this call's entries. */
         out->n = n0;
@@ -564,4 +603,66 @@ int index_from_json(const char *buf, size_t len, const char *field, struct url_l
     free(d.t);
     free(d.scratch);
     return rc;
+}
+
+/* Member value token v into field f. */
+static int fill_field(struct doc *d, int v, struct json_field *f)
+{
+    const jsmntok_t *k = &d->t[v];
+    const char *s = d->buf + k->start;
+    size_t n = (size_t)(k->end - k->start);
+
+    f->found = true;
+    if (k->type == JSMN_STRING) {
+        int rc = decoded(d, k, &s, &n);
+        if (rc < 0)
+            return rc;
+        if (!(f->str = malloc(n + 1)))
+            return VL_ENOMEM;
+        memcpy(f->str, s, n);
+        f->str[n] = '\0';
+        f->len = n;
+        f->kind = JSON_STRING;
+    } else if (k->type != JSMN_PRIMITIVE) {
+        f->kind = JSON_OTHER;
+    } else if (*s == 't' || *s == 'f') {
+        f->kind = JSON_BOOL;
+        f->b = *s == 't';
+    } else if (*s == 'n') {
+        f->kind = JSON_NULL;
+    } else {
+        char *end;
+        f->kind = JSON_NUMBER;
+        f->num = *s == '-' ? 0 : strtoull(s, &end, 10); /* number_ok checked the syntax */
+    }
+    return 0;
+}
+
+int json_read_object(const char *buf, size_t len, struct json_field *f, size_t nf)
+{
+    struct doc d = {.buf = buf, .len = len, .open = '{', .escape_bytes = true};
+    int rc = parse(&d), q = 1;
+
+    for (size_t i = 0; i < nf; i++)
+        f[i] = (struct json_field){.key = f[i].key};
+    for (int m = 0; rc == 0 && m < d.t[0].size; m++, q = skip(&d, q + 1))
+        for (size_t i = 0; rc == 0 && i < nf; i++) {
+            int eq;
+            rc = key_is(&d, &d.t[q], f[i].key, strlen(f[i].key), &eq);
+            if (rc == 0 && eq && !f[i].found)
+                rc = fill_field(&d, q + 1, &f[i]);
+        }
+    free(d.t);
+    free(d.scratch);
+    if (rc < 0)
+        json_fields_free(f, nf);
+    return rc;
+}
+
+void json_fields_free(struct json_field *f, size_t nf)
+{
+    for (size_t i = 0; i < nf; i++) {
+        free(f[i].str);
+        f[i].str = NULL;
+    }
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,154 +11,163 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "json.h"
+#include "text.h"
+#include "url.h"
+
+/* A line cut short (a crash, a full disk) must not swallow the next run's first line: end it
+ * here, so the fragment stays a line of its own that no reader trusts. */
+static void end_torn_line(int fd)
+{
+    struct stat st;
+    char last;
+
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' && write(fd, "\n", 1) != 1)
+        return; /* the first record's write will meet the same error and report it */
+}
 
 int manifest_open(const char *path)
 {
     if (strcmp(path, "-") == 0)
         return dup(STDOUT_FILENO);
-    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EACCES) /* may write but not read: nothing to mend then */
+        return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        end_torn_line(fd);
+    return fd;
 }
 
-/* JSON string escape into out; returns bytes written or -1 if it does not fit. */
-static int escape(char *out, size_t cap, const char *s)
+static void put_printf(struct buf_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void put_printf(struct buf_writer *w, const char *fmt, ...)
 {
-    size_t n = 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char tmp[8];
-        const char *e = tmp;
-        size_t len = 1;
-        if (c == '"' || c == '\\') {
-            tmp[0] = '\\';
-            tmp[1] = (char)c;
-            len = 2;
-        } else if (c < 0x20) {
-            len = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-        } else {
-            tmp[0] = (char)c;
-        }
-        if (n + len >= cap)
-            return -1;
-        memcpy(out + n, e, len);
-        n += len;
+    char tmp[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    buf_put(w, tmp, n < 0 ? 0 : (size_t)n);
+}
+
+/* "key":"text", or "key":null when s is NULL. */
+static void put_string(struct buf_writer *w, const char *key, const char *s, size_t n, bool url)
+{
+    put_printf(w, ",\"%s\":", key);
+    if (!s) {
+        BUF_PUT_LIT(w, "null");
+        return;
     }
-    out[n] = '\0';
-    return (int)n;
+    buf_put(w, "\"", 1);
+    if (url)
+        text_put_url(w, s, n, TEXT_JSON);
+    else
+        text_put_json(w, s, n);
+    buf_put(w, "\"", 1);
 }
 
 int manifest_write(int fd, const struct manifest_rec *r)
 {
-    char url[4096 * 2], path[4096 * 2], line[20000];
-    if (escape(url, sizeof(url), r->url) < 0 ||
-        escape(path, sizeof(path), r->path ? r->path : "") < 0)
+    size_t plen = r->path ? strlen(r->path) : 0;
+    size_t cap = TEXT_MAX_EXPANSION * (r->url_len + r->final_len + plen) + 512;
+    char *line = malloc(cap);
+    if (!line) {
+        errno = ENOMEM;
         return -1;
-    int n = snprintf(line, sizeof(line),
-                     "{\"url\":\"%s\",\"status\":%d,\"bytes\":%llu,\"attempts\":%u,\"ms\":%llu,"
-                     "\"ok\":%s,\"error\":%s%s%s,\"path\":%s%s%s}\n",
-                     url, r->status, (unsigned long long)r->bytes, r->attempts,
-                     (unsigned long long)r->ms, r->err ? "false" : "true", r->err ? "\"" : "",
-                     r->err ? err_tag(r->err) : "null", r->err ? "\"" : "", r->path ? "\"" : "",
-                     r->path ? path : "null", r->path ? "\"" : "");
-    if (n < 0 || (size_t)n >= sizeof(line))
-        return -1;
-    return write(fd, line, (size_t)n) == n ? 0 : -1;
-}
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int set_add(struct manifest_done *d, const char *url, size_t len)
-{
-    if (2 * (d->n + 1) > d->cap) {
-        struct manifest_done g = {calloc(d->cap ? d->cap * 2 : 1024, sizeof(char *)),
-                                  d->cap ? d->cap * 2 : 1024, 0};
-        if (!g.urls)
-            return VL_ENOMEM;
-        for (size_t i = 0; i < d->cap; i++)
-            if (d->urls[i])
-                for (size_t k = hash(d->urls[i]) & (g.cap - 1);; k = (k + 1) & (g.cap - 1))
-                    if (!g.urls[k]) {
-                        g.urls[k] = d->urls[i];
-                        g.n++;
-                        break;
-                    }
-        free(d->urls);
-        *d = g;
     }
-    char *u = strndup(url, len);
-    if (!u)
+    struct buf_writer w = {line, cap, 0, true};
+    BUF_PUT_LIT(&w, "{\"url\":\"");
+    text_put_url(&w, r->url, r->url_len, TEXT_JSON);
+    buf_put(&w, "\"", 1);
+    put_string(&w, "final_url", r->final_url, r->final_len, true);
+    put_printf(&w, ",\"status\":%d,\"bytes\":%llu,\"attempts\":%u,\"ms\":%llu,\"ok\":%s", r->status,
+               (unsigned long long)r->bytes, r->attempts, (unsigned long long)r->ms,
+               r->err ? "false" : "true");
+    if (r->err)
+        put_printf(&w, ",\"error\":\"%s\"", err_tag(r->err));
+    else
+        BUF_PUT_LIT(&w, ",\"error\":null");
+    put_string(&w, "path", r->path, plen, false);
+    BUF_PUT_LIT(&w, "}\n");
+    ssize_t n = w.ok ? write(fd, line, w.len) : -1;
+    int saved = errno;
+    free(line);
+    if (n == (ssize_t)w.len)
+        return 0;
+    errno = n >= 0 ? ENOSPC : saved; /* a short write to a file: the disk is full */
+    return -1;
+}
+
+/* Add (or, for a URL seen before, replace: the latest line wins) an entry; takes path. */
+static int set_add(struct manifest_done *d, const char *url, char *path, uint64_t owner)
+{
+    bool added;
+    struct strmap_entry *e = strmap_put(&d->map, url, &added);
+    if (!e) {
+        free(path);
         return VL_ENOMEM;
-    for (size_t k = hash(u) & (d->cap - 1);; k = (k + 1) & (d->cap - 1)) {
-        if (!d->urls[k]) {
-            d->urls[k] = u;
-            d->n++;
-            return 0;
-        }
-        if (strcmp(d->urls[k], u) == 0) {
-            free(u);
-            return 0;
-        }
     }
+    free(e->str);
+    e->str = path;
+    e->num = owner;
+    return 0;
 }
 
-bool manifest_has(const struct manifest_done *d, const char *url)
+const struct strmap_entry *manifest_find(const struct manifest_done *d, const char *url)
 {
-    if (!d->cap)
-        return false;
-    for (size_t k = hash(url) & (d->cap - 1); d->urls[k]; k = (k + 1) & (d->cap - 1))
-        if (strcmp(d->urls[k], url) == 0)
-            return true;
-    return false;
+    return strmap_find(&d->map, url);
 }
 
-/* Copy the JSON string value of "key" in line (our own writer's escapes only). */
-static int field(const char *line, const char *key, char *out, size_t cap)
+/* The identity (url_identity_hash) of the URL whose body the line's file holds. */
+static uint64_t owner_of(const struct json_field *url, const struct json_field *final)
 {
-    char pat[32];
-    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        return -1;
-    p += strlen(pat);
-    size_t n = 0;
-    for (; *p && *p != '"' && n + 1 < cap; p++) {
-        if (*p == '\\' && p[1])
-            p++; /* \" and \\ ; control escapes never occur in URLs volley accepted */
-        out[n++] = *p;
-    }
-    out[n] = '\0';
-    return *p == '"' ? (int)n : -1;
+    const struct json_field *f = final->kind == JSON_STRING ? final : url;
+    struct url u;
+    return url_parse(f->str, f->len, &u) == 0 ? url_identity_hash(&u) : 0;
 }
 
-/* An ok line whose file is still there, whole. */
-static bool line_done(const char *line, char *url, size_t cap)
+/* An ok line of a whole record (parsed as JSON, not searched) whose file is still there at its
+ * recorded size: its URL goes into d. Anything else is not trusted and skipped. */
+static int take_line(struct manifest_done *d, const char *line, size_t len)
 {
-    char path[8192];
-    const char *b = strstr(line, "\"bytes\":");
+    enum { URL, FINAL, OK, BYTES, PATH, N };
+    struct json_field f[N] = {[URL] = {.key = "url"},
+                              [FINAL] = {.key = "final_url"},
+                              [OK] = {.key = "ok"},
+                              [BYTES] = {.key = "bytes"},
+                              [PATH] = {.key = "path"}};
     struct stat st;
-    if (!strstr(line, "\"ok\":true") || !b || field(line, "path", path, sizeof(path)) < 0 ||
-        field(line, "url", url, cap) < 0 || stat(path, &st) < 0)
-        return false;
-    return (unsigned long long)st.st_size == strtoull(b + 8, NULL, 10);
+    int rc = 0;
+
+    if (json_read_object(line, len, f, N) < 0)
+        return 0;
+    if (f[URL].kind == JSON_STRING && strlen(f[URL].str) == f[URL].len && f[OK].kind == JSON_BOOL &&
+        f[OK].b && f[BYTES].kind == JSON_NUMBER && f[PATH].kind == JSON_STRING &&
+        strlen(f[PATH].str) == f[PATH].len && stat(f[PATH].str, &st) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == f[BYTES].num) {
+        rc = set_add(d, f[URL].str, f[PATH].str, owner_of(&f[URL], &f[FINAL]));
+        f[PATH].str = NULL; /* moved into d */
+    }
+    json_fields_free(f, N);
+    return rc;
 }
 
 int manifest_load(const char *path, struct manifest_done *d)
 {
-    memset(d, 0, sizeof(*d));
+    strmap_init(&d->map);
     FILE *f = fopen(path, "r");
     if (!f)
         return errno == ENOENT ? 0 : VL_EIO;
-    char *line = NULL, url[8192];
+    char *line = NULL;
     size_t cap = 0;
+    ssize_t n;
     int rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) > 0)
-        if (line_done(line, url, sizeof(url)))
-            rc = set_add(d, url, strlen(url));
+    /* Only whole lines: a last one without its newline was cut short. */
+    while (rc == 0 && (n = getline(&line, &cap, f)) > 0)
+        if (line[n - 1] == '\n')
+            rc = take_line(d, line, (size_t)n - 1);
     free(line);
     fclose(f);
     return rc;
@@ -165,8 +175,5 @@ int manifest_load(const char *path, struct manifest_done *d)
 
 void manifest_done_free(struct manifest_done *d)
 {
-    for (size_t i = 0; i < d->cap; i++)
-        free(d->urls[i]);
-    free(d->urls);
-    memset(d, 0, sizeof(*d));
+    strmap_fini(&d->map);
 }

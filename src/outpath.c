@@ -1,4 +1,5 @@
-/* outpath.c: map a URL to DIR/<host>/<path> so that a saved body can never land outside DIR. */
+/* outpath.c: map a URL to DIR/<host[:port]>/<path> so that a saved body can never land outside
+ * DIR, and two origins never share a file. */
 #include "outpath.h"
 
 #include <limits.h>
@@ -72,10 +73,12 @@ static void put_dir(struct buf_writer *w, const char *dir)
         buf_put(w, "/", 1);
 }
 
-/* The host as a directory name, lowercased (DNS names are case-insensitive, RFC 4343). */
-static int put_host(struct buf_writer *w, const struct url *u)
+/* The origin as a directory name: the URL's authority (url_authority: IPv6 in brackets, the
+ * port when it is not the scheme's default), lowercased (DNS names are case-insensitive, RFC
+ * 4343). So http://h:8001/x and http://h:8002/x never share a file. */
+static int put_origin(struct buf_writer *w, const struct url *u)
 {
-    char name[NAME_MAX_BYTES];
+    char name[NAME_MAX_BYTES + 1];
     size_t n = u->host_len;
 
     if (n == 0 || (n == 1 && u->host[0] == '.') || (n == 2 && memcmp(u->host, "..", 2) == 0))
@@ -83,13 +86,12 @@ static int put_host(struct buf_writer *w, const struct url *u)
     for (size_t i = 0; i < n; i++)
         if (unsafe_byte((unsigned char)u->host[i]))
             return -1;
-    if (n > NAME_MAX_BYTES)
+    int len = url_authority(u, name, sizeof(name));
+    if (len < 0)
         return -2;
-    for (size_t i = 0; i < n; i++) {
-        char c = u->host[i];
-        name[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    }
-    buf_put(w, name, n);
+    for (int i = 0; i < len; i++)
+        name[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i]);
+    buf_put(w, name, (size_t)len);
     buf_put(w, "/", 1);
     return 0;
 }
@@ -172,7 +174,7 @@ int outpath_build(const char *dir, const struct url *u, char *out, size_t cap)
     }
     put_dir(&w, dir);
     /* Unsafe (-1) is reported ahead of too long (-2), whatever the cap. */
-    r = put_host(&w, u);
+    r = put_origin(&w, u);
     if (r == -1)
         return -1;
     rc = r < 0 ? r : rc;

@@ -2,6 +2,8 @@
  * (README "JSON summary"); new fields may be added, existing ones keep their meaning. */
 #include "report.h"
 
+#include <string.h>
+
 #include "err.h"
 
 #define REPORT_VERSION 1
@@ -155,6 +157,12 @@ void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
     for (int i = 1; i < STATS_NCODES; i++)
         if (s->by_code[i])
             fprintf(out, "  failed: %llu %s (%s)\n", (ull)s->by_code[i], err_str(-i), err_tag(-i));
+    if (ri->index_skipped.no_field + ri->index_skipped.not_string)
+        fprintf(out, "  index: %zu elements without the URL field, %zu whose URL is no string\n",
+                ri->index_skipped.no_field, ri->index_skipped.not_string);
+    if (s->manifest_errors)
+        fprintf(out, "  manifest: %llu lines could not be written (%s)\n", (ull)s->manifest_errors,
+                strerror(s->manifest_errno));
 }
 
 static void json_latency(FILE *out, const char *name, const struct hist *h)
@@ -241,6 +249,9 @@ void report_json(FILE *out, const struct stats *s, const struct run_info *ri)
     fprintf(out, "\"tls\":{\"full\":%llu,\"resumed\":%llu},", (ull)s->tls_full,
             (ull)s->tls_resumed);
     json_dns(out, s, ri);
+    fprintf(out, "\"index\":{\"skipped_no_field\":%zu,\"skipped_not_string\":%zu},",
+            ri->index_skipped.no_field, ri->index_skipped.not_string);
+    fprintf(out, "\"manifest_errors\":%llu,", (ull)s->manifest_errors);
     fprintf(out, "\"cpu_s\":{\"user\":%.3f,\"sys\":%.3f},\"peak_rss_kb\":%ld}\n", ri->cpu_user_s,
             ri->cpu_sys_s, ri->peak_rss_kb);
 }

@@ -4,46 +4,50 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "err.h"
 #include "manifest.h"
-#include "outpath.h"
+#include "text.h"
 #include "writeout.h"
 
-void result_manifest(int fd, const char *dir, const char *url, const struct job *j, int err,
-                     uint64_t us)
+int result_manifest(int fd, const char *url, size_t url_len, const struct job *j, int err,
+                    uint64_t us)
 {
-    char path[4096];
-    bool saved =
-        err == 0 && j->sink == SINK_FILE && outpath_build(dir, &j->u, path, sizeof(path)) > 0;
+    bool redirected = j->hops > 0;
     struct manifest_rec rec = {
         .url = url,
-        .path = saved ? path : NULL,
+        .url_len = url_len,
+        .final_url = redirected ? j->url : NULL,
+        .final_len = redirected ? strlen(j->url) : 0,
+        .path = err == 0 && j->sink == SINK_FILE ? j->path : NULL,
         .status = j->status,
         .bytes = j->bytes,
         .attempts = j->attempts,
         .ms = us / 1000,
         .err = err,
     };
-    manifest_write(fd, &rec);
+    return manifest_write(fd, &rec);
 }
 
-void result_line(FILE *out, const char *url, const char *fmt, ...)
+/* How much of a URL a line shows: enough to recognise it, not a screenful. */
+#define URL_SHOWN 2048
+
+void result_line(FILE *out, const char *url, size_t url_len, const char *fmt, ...)
 {
-    char line[8192 + 256];
-    size_t n = 0;
-    n += (size_t)snprintf(line, sizeof(line), "volley: ");
-    for (const unsigned char *p = (const unsigned char *)url; *p && n < 4 * 2048; p++)
-        n += (size_t)(*p < 0x20 || *p == 0x7f ? snprintf(line + n, sizeof(line) - n, "\\x%02x", *p)
-                                              : snprintf(line + n, sizeof(line) - n, "%c", *p));
-    n += (size_t)snprintf(line + n, sizeof(line) - n, ": ");
+    char line[URL_SHOWN * 4 + 1024];
+    struct buf_writer w = {line, sizeof(line), 0, true};
+    BUF_PUT_LIT(&w, "volley: ");
+    text_put_url(&w, url, url_len < URL_SHOWN ? url_len : URL_SHOWN, TEXT_HUMAN);
+    if (url_len > URL_SHOWN)
+        BUF_PUT_LIT(&w, "...");
+    BUF_PUT_LIT(&w, ": ");
+    size_t n = w.len, room = sizeof(line) - n - 1; /* one byte kept for the newline */
     va_list ap;
     va_start(ap, fmt);
-    int k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    int k = vsnprintf(line + n, room, fmt, ap);
     va_end(ap);
-    n += k > 0 ? (size_t)k : 0;
-    if (n > sizeof(line) - 2)
-        n = sizeof(line) - 2;
+    n += k < 0 ? 0 : (size_t)k < room ? (size_t)k : room - 1;
     line[n++] = '\n';
     fwrite(line, 1, n, out); /* one call: lines from threads never interleave */
 }
@@ -53,13 +57,15 @@ static double since(uint64_t t, uint64_t start)
     return t > start ? (double)(t - start) / 1e6 : 0.0;
 }
 
-void result_write_out(const char *fmt, const char *url, const struct job *j, int err, uint64_t us)
+void result_write_out(const char *fmt, const char *url, size_t url_len, const struct job *j,
+                      int err, uint64_t us)
 {
     char line[8192];
     uint64_t s = j->start_us;
     uint64_t t_conn = j->t_conn_us ? j->t_conn_us : j->t_addr_us;
     struct writeout_vars v = {
         .url = url,
+        .url_len = url_len,
         .http_code = j->status,
         .size = j->bytes,
         .attempts = j->attempts,

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "hostcache.h"
 #include "index.h"
+#include "pathclaim.h"
 #include "report.h"
 #include "stats.h"
 #include "tls.h"
@@ -37,7 +38,9 @@ struct run {
     struct worker *workers;
     unsigned nworkers;
     struct url_list urls;
-    struct stats setup; /* the index fetch's connection figures */
+    struct index_skipped skipped; /* elements of the JSON index that held no URL */
+    struct pathclaims claims;     /* with -o */
+    struct stats setup;           /* the index fetch's connection figures */
     struct manifest_done done;
     struct bindaddr_set binds;
     struct reactor_io sig_io; /* signalfd on reactor 0 */
@@ -153,14 +156,20 @@ static int load_index(struct run *run)
     if (!w->index_body)
         return EXIT_FAILED; /* the failure line is already on stderr */
     char err[256] = "";
-    int rc =
-        index_from_json(w->index_body, w->index_len, run->cfg.field, &run->urls, err, sizeof(err));
+    int rc = index_from_json(w->index_body, w->index_len, run->cfg.field, &run->urls, &run->skipped,
+                             err, sizeof(err));
     free(w->index_body);
     w->index_body = NULL;
     if (rc < 0) {
         fprintf(stderr, "volley: %s: %s\n", run->cfg.index_url, err[0] ? err : err_str(rc));
         return EXIT_FAILED;
     }
+    const struct index_skipped *k = &run->skipped;
+    if (k->no_field + k->not_string && !run->cfg.quiet)
+        fprintf(stderr,
+                "volley: %s: skipped %zu elements without \"%s\" and %zu whose \"%s\" is no "
+                "string\n",
+                run->cfg.index_url, k->no_field, run->cfg.field, k->not_string, run->cfg.field);
     return 0;
 }
 
@@ -286,6 +295,11 @@ static int setup(struct run *run)
     run->sh.tls = &run->tls;
     run->sh.hosts = &run->hosts;
     run->sh.manifest_fd = -1;
+    if (cfg->output_dir) {
+        if (pathclaims_init(&run->claims) < 0)
+            return EXIT_FAILED;
+        run->sh.claims = &run->claims;
+    }
     atomic_init(&run->sh.stop, 0);
     if (cfg->resume) {
         int rc = manifest_load(cfg->manifest, &run->done);
@@ -375,6 +389,7 @@ static void summarise(struct run *run, struct run_result *res, const struct rusa
     ri->rate_target = run->cfg.rate;
     ri->hold = run->cfg.hold_ms > 0;
     ri->dns_only = run->cfg.dns_only;
+    ri->index_skipped = run->skipped;
 }
 
 static void teardown(struct run *run)
@@ -393,6 +408,8 @@ static void teardown(struct run *run)
     free(run->sh.resolve);
     if (run->hosts.buckets)
         hostcache_fini(&run->hosts);
+    if (run->sh.claims)
+        pathclaims_fini(&run->claims);
     tls_shared_fini(&run->tls);
     url_list_free(&run->urls);
 }
@@ -452,6 +469,12 @@ int run_once(const struct config *cfg, struct run_result *res)
         summarise(run, res, &ru0);
         res->ran = true;
         rc = res->total.failed ? EXIT_FAILED : 0;
+        if (res->total.manifest_errors) {
+            fprintf(stderr, "volley: --manifest %s: %llu lines could not be written: %s\n",
+                    cfg->manifest, (unsigned long long)res->total.manifest_errors,
+                    strerror(res->total.manifest_errno));
+            rc = EXIT_FAILED;
+        }
     }
     if (run->signo)
         rc = 128 + run->signo; /* 130 for SIGINT, 143 for SIGTERM, as shells report */

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "outpath.h"
 
 /* mkdir -p for the parent folders of path. */
 static int make_parents(char *path)
@@ -37,8 +36,7 @@ static int open_tmp(struct sink *s)
     return s->fd < 0 ? VL_EIO : 0;
 }
 
-int sink_open(struct sink *s, enum sink_kind kind, const char *dir, const struct url *u,
-              uint64_t limit, uint64_t tag)
+int sink_open(struct sink *s, enum sink_kind kind, const char *path, uint64_t limit, uint64_t tag)
 {
     s->kind = kind;
     s->fd = -1;
@@ -46,27 +44,19 @@ int sink_open(struct sink *s, enum sink_kind kind, const char *dir, const struct
     s->mem_cap = 0;
     s->bytes = 0;
     s->limit = limit;
-    s->path = s->tmp = NULL;
+    s->path = path;
+    s->tmp = NULL;
     if (kind != SINK_FILE)
         return 0;
-    char path[PATH_MAX];
-    int n = outpath_build(dir, u, path, sizeof(path));
-    if (n == -1)
-        return VL_EPATH;
-    if (n < 0)
-        return VL_EIO;
-    size_t tcap = (size_t)n + 40;
-    s->path = strdup(path);
+    size_t tcap = strlen(path) + 40;
     s->tmp = malloc(tcap);
-    if (!s->path || !s->tmp) {
-        sink_abort(s);
+    if (!s->tmp)
         return VL_ENOMEM;
-    }
     /* A short hidden name in the same folder: rename stays atomic, and the final name may use
      * the whole 255 bytes a file system allows. */
-    const char *slash = strrchr(s->path, '/');
-    int dlen = slash ? (int)(slash - s->path) : 0;
-    snprintf(s->tmp, tcap, "%.*s%s.volley-%llx.part", dlen, s->path, slash ? "/" : "",
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path) : 0;
+    snprintf(s->tmp, tcap, "%.*s%s.volley-%llx.part", dlen, path, slash ? "/" : "",
              (unsigned long long)tag);
     return open_tmp(s);
 }
@@ -137,10 +127,10 @@ void sink_abort(struct sink *s)
         s->fd = -1;
         unlink(s->tmp);
     }
-    free(s->path);
     free(s->tmp);
     free(s->mem);
-    s->path = s->tmp = s->mem = NULL;
+    s->path = NULL;
+    s->tmp = s->mem = NULL;
 }
 
 char *sink_take(struct sink *s, size_t *len)

@@ -36,6 +36,9 @@ void stats_merge(struct stats *dst, const struct stats *src)
     dst->conns_opened += src->conns_opened;
     dst->conns_reused_requests += src->conns_reused_requests;
     dst->discarded_excess += src->discarded_excess;
+    dst->manifest_errors += src->manifest_errors;
+    if (src->manifest_errno)
+        dst->manifest_errno = src->manifest_errno;
     dst->tls_full += src->tls_full;
     dst->tls_resumed += src->tls_resumed;
     dst->dns_lookups += src->dns_lookups;

@@ -425,3 +425,16 @@ uint32_t url_origin_hash(const struct url *u)
     }
     return (h ^ u->port) * 16777619u;
 }
+
+uint64_t url_identity_hash(const struct url *u)
+{
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)u->scheme; /* FNV-1a 64 */
+    for (size_t i = 0; i < u->host_len; i++) {
+        unsigned char c = (unsigned char)u->host[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 1099511628211ULL;
+    }
+    h = (h ^ u->port) * 1099511628211ULL;
+    for (size_t i = 0; i < u->path_len; i++)
+        h = (h ^ (unsigned char)u->path[i]) * 1099511628211ULL;
+    return h;
+}

@@ -3,12 +3,15 @@
  * slot closed to make room, after its host name is known. */
 #include "worker.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "outpath.h"
+#include "pathclaim.h"
 #include "procstat.h"
 #include "result.h"
 #include "retry.h"
@@ -44,6 +47,7 @@ static struct job *job_new(struct worker *w)
 static void job_free(struct worker *w, struct job *j)
 {
     free(j->redirect);
+    free(j->path);
     free(j->location);
     free(j->body);
     j->next = w->free_jobs;
@@ -88,16 +92,19 @@ static void finish(struct worker *w, struct job *j, int err)
         w->busy--;
         return;
     }
-    if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY)
-        result_manifest(w->sh->manifest_fd, w->sh->cfg->output_dir, src->urls[j->idx % src->nurls],
-                        j, err, us);
+    const char *url = src->urls[j->idx % src->nurls];
+    size_t url_len = strlen(url);
+    if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY &&
+        result_manifest(w->sh->manifest_fd, url, url_len, j, err, us) < 0) {
+        w->stats.manifest_errors++;
+        w->stats.manifest_errno = errno;
+    }
     if (src->write_out && j->sink != SINK_MEMORY)
-        result_write_out(src->write_out, src->urls[j->idx % src->nurls], j, err, us);
+        result_write_out(src->write_out, url, url_len, j, err, us);
     if (err == 0) {
         if (src->errout && w->sh->cfg->verbose)
-            result_line(src->errout, src->urls[j->idx % src->nurls],
-                        "%d, %llu bytes, %.1f ms, %u attempt%s", j->status,
-                        (unsigned long long)j->bytes, (double)us / 1000.0, j->attempts,
+            result_line(src->errout, url, url_len, "%d, %llu bytes, %.1f ms, %u attempt%s",
+                        j->status, (unsigned long long)j->bytes, (double)us / 1000.0, j->attempts,
                         j->attempts == 1 ? "" : "s");
         w->stats.ok++;
         w->stats.bytes += j->bytes;
@@ -112,9 +119,9 @@ static void finish(struct worker *w, struct job *j, int err)
         stats_fail(&w->stats, err);
         w->index_err = err;
         if (src->errout && err == VL_ESTATUS)
-            result_line(src->errout, src->urls[j->idx % src->nurls], "HTTP %d", j->status);
+            result_line(src->errout, url, url_len, "HTTP %d", j->status);
         else if (src->errout)
-            result_line(src->errout, src->urls[j->idx % src->nurls], "%s", err_str(err));
+            result_line(src->errout, url, url_len, "%s", err_str(err));
     }
     struct worker_progress *p = &w->progress;
     atomic_store_explicit(&p->ok, w->stats.ok, memory_order_relaxed);
@@ -123,6 +130,24 @@ static void finish(struct worker *w, struct job *j, int err)
     job_free(w, j);
     w->busy--;
     check_done(w);
+}
+
+/* For a saved body: build j's output path (once per URL it fetches) and claim it for the run.
+ * Returns 0, VL_EPATH (it would leave -o), VL_EIO (too long), VL_EPATH_CONFLICT or VL_ENOMEM. */
+static int claim_path(struct worker *w, struct job *j)
+{
+    char path[PATH_MAX];
+
+    free(j->path);
+    j->path = NULL;
+    if (j->sink != SINK_FILE)
+        return 0;
+    int n = outpath_build(w->sh->cfg->output_dir, &j->u, path, sizeof(path));
+    if (n < 0)
+        return n == -1 ? VL_EPATH : VL_EIO;
+    if (!(j->path = strdup(path)))
+        return VL_ENOMEM;
+    return pathclaims_claim(w->sh->claims, j->path, url_identity_hash(&j->u));
 }
 
 /* Next job: one waiting to be routed again, else a new one from the cursor. */
@@ -160,7 +185,11 @@ static struct job *take(struct worker *w)
             break;
         }
         const char *url = w->src->urls[idx % w->src->nurls];
-        if (w->sh->done && manifest_has(w->sh->done, url)) {
+        const struct strmap_entry *done = w->sh->done ? manifest_find(w->sh->done, url) : NULL;
+        if (done) {
+            /* Its file stays claimed: no other URL of this run may overwrite it. */
+            if (w->sh->claims)
+                pathclaims_claim(w->sh->claims, done->str, done->num);
             w->stats.skipped++;
             continue;
         }
@@ -183,11 +212,11 @@ static struct job *take(struct worker *w)
         /* Longer URLs are refused here, each on its own, rather than failing the connection
          * (and every request pipelined on it) when their request will not fit its buffer. */
         if (ulen <= URL_MAX && url_parse(j->url, ulen, &j->u) == 0) {
-            char path[4096];
-            /* A path that would leave -o fails here, before it costs a request. */
-            if (j->sink == SINK_FILE &&
-                outpath_build(cfg->output_dir, &j->u, path, sizeof(path)) == -1) {
-                finish(w, j, VL_EPATH);
+            /* A path that would leave -o, or that another URL saves to, fails here, before it
+             * costs a request. */
+            int rc = claim_path(w, j);
+            if (rc < 0) {
+                finish(w, j, rc);
                 continue;
             }
             j->origin = url_origin_hash(&j->u);
@@ -668,6 +697,12 @@ static void follow_redirect(struct worker *w, struct job *j)
         finish(w, j, VL_EREDIRECT);
         return;
     }
+    /* The body is saved under the final URL's path, which must be free too. */
+    int rc = claim_path(w, j);
+    if (rc < 0) {
+        finish(w, j, rc);
+        return;
+    }
     j->origin = url_origin_hash(&j->u);
     push_ready(w, j);
 }
@@ -779,7 +814,6 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     w->env = (struct conn_env){
         .r = &w->r,
         .tls = &w->tls,
-        .output_dir = cfg->output_dir,
         .max_size = cfg->max_size,
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,

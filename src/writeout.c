@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 struct out {
     char *buf;
     size_t len, n;
@@ -27,7 +29,10 @@ static int put_var(struct out *o, const char *name, size_t n, const struct write
     char tmp[64];
     int k = -1;
     if (var_is(name, n, "url")) {
-        put(o, v->url, strlen(v->url));
+        char esc[8192];
+        struct buf_writer w = {esc, sizeof(esc), 0, true};
+        text_put_url(&w, v->url, v->url_len, TEXT_HUMAN);
+        put(o, esc, w.len); /* a URL too long for one line is cut, like the line itself */
         return 0;
     }
     if (var_is(name, n, "errormsg")) {

@@ -24,7 +24,7 @@ static int json_n(const char *s, size_t len, const char *field, struct url_list 
     assert_int_equal(guard_init(&g, len), 0);
     p = guard_put(&g, s, len);
     assert_non_null(p);
-    rc = index_from_json(p, len, field, l, err, ERR_LEN);
+    rc = index_from_json(p, len, field, l, NULL, err, ERR_LEN);
     guard_fini(&g);
     return rc;
 }
@@ -369,12 +369,12 @@ static void test_huge(void **state)
 
     (void)state;
     url_list_init(&l);
-    assert_int_equal(index_from_json(s, len, "url", &l, err, sizeof(err)), 0);
+    assert_int_equal(index_from_json(s, len, "url", &l, NULL, err, sizeof(err)), 0);
     assert_int_equal(l.n, 20000);
     assert_string_equal(l.v[0], "https://img.test/600/000000");
     assert_string_equal(l.v[12345], "https://img.test/600/003039");
     assert_string_equal(l.v[19999], "https://img.test/600/004e1f");
-    assert_int_equal(index_from_json(s, len, "thumbnailUrl", &l, err, sizeof(err)), 0);
+    assert_int_equal(index_from_json(s, len, "thumbnailUrl", &l, NULL, err, sizeof(err)), 0);
     assert_int_equal(l.n, 40000);
     assert_string_equal(l.v[0], "https://img.test/600/000000");
     assert_string_equal(l.v[20000 + 4095], "https://img.test/150/000fff");
@@ -397,7 +397,7 @@ static void test_dense_tokens(void **state)
         len += (size_t)sprintf(s + len, "%s%s", i ? "," : "", i % 3 ? "0" : "\"u\"");
     s[len++] = ']';
     url_list_init(&l);
-    assert_int_equal(index_from_json(s, len, "url", &l, err, sizeof(err)), 0);
+    assert_int_equal(index_from_json(s, len, "url", &l, NULL, err, sizeof(err)), 0);
     assert_int_equal(l.n, n / 3);
     assert_string_equal(l.v[n / 3 - 1], "u");
     url_list_free(&l);
@@ -431,20 +431,20 @@ static void test_nesting_limit(void **state)
     (void)state;
     url_list_init(&l);
     s = nested(126, pre, &len); /* 2 + 126 = 128 deep */
-    assert_int_equal(index_from_json(s, len, "url", &l, err, sizeof(err)), 0);
+    assert_int_equal(index_from_json(s, len, "url", &l, NULL, err, sizeof(err)), 0);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.v[0], "http://a/1");
     /* One bracket short: truncated. */
-    assert_int_equal(index_from_json(s, len - 3, "url", &l, err, sizeof(err)), VL_EINDEX);
+    assert_int_equal(index_from_json(s, len - 3, "url", &l, NULL, err, sizeof(err)), VL_EINDEX);
     assert_string_equal(err, "truncated JSON");
     free(s);
     s = nested(127, pre, &len);
-    assert_int_equal(index_from_json(s, len, "url", &l, err, sizeof(err)), VL_EINDEX);
+    assert_int_equal(index_from_json(s, len, "url", &l, NULL, err, sizeof(err)), VL_EINDEX);
     snprintf(want, sizeof(want), "nesting deeper than 128 at byte %zu", sizeof(pre) - 1 + 126);
     assert_string_equal(err, want);
     free(s);
     s = nested(1000000, pre, &len);
-    assert_int_equal(index_from_json(s, len, "url", &l, err, sizeof(err)), VL_EINDEX);
+    assert_int_equal(index_from_json(s, len, "url", &l, NULL, err, sizeof(err)), VL_EINDEX);
     assert_string_equal(err, want);
     free(s);
     /* Brackets inside strings, after escaped quotes too, do not count. */
@@ -458,7 +458,7 @@ static void test_nesting_limit(void **state)
         memcpy(s + sizeof(head) - 1 + 200, "\"}]", 3);
         len = sizeof(head) - 1 + 203;
     }
-    assert_int_equal(index_from_json(s, len, "url", &l, err, sizeof(err)), 0);
+    assert_int_equal(index_from_json(s, len, "url", &l, NULL, err, sizeof(err)), 0);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.v[1], "http://a/\"[[");
     url_list_free(&l);
@@ -470,9 +470,9 @@ static void test_err_optional(void **state)
 
     (void)state;
     url_list_init(&l);
-    assert_int_equal(index_from_json("{}", 2, "url", &l, NULL, 0), VL_EINDEX);
-    assert_int_equal(index_from_json("[\"a\",]", 6, "url", &l, NULL, 0), VL_EINDEX);
-    assert_int_equal(index_from_json("[\"a\"]", 5, "url", &l, NULL, 0), 0);
+    assert_int_equal(index_from_json("{}", 2, "url", &l, NULL, NULL, 0), VL_EINDEX);
+    assert_int_equal(index_from_json("[\"a\",]", 6, "url", &l, NULL, NULL, 0), VL_EINDEX);
+    assert_int_equal(index_from_json("[\"a\"]", 5, "url", &l, NULL, NULL, 0), 0);
     assert_int_equal(l.n, 1);
     url_list_free(&l);
 }

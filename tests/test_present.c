@@ -17,6 +17,7 @@
 
 static const struct writeout_vars vars = {
     .url = "https://img.test/600/92c952",
+    .url_len = 27,
     .http_code = 200,
     .size = 1988,
     .attempts = 2,
@@ -66,6 +67,19 @@ static void test_writeout_truncates(void **state)
     v.error = "conn_refused";
     writeout_format(buf, sizeof(buf), "%{http_code}", &v);
     assert_string_equal(buf, "000");
+}
+
+/* A hostile list cannot drive the terminal through %{url}: controls (C1 too) are shown as \xNN,
+ * and a password as ***. */
+static void test_writeout_escapes_url(void **state)
+{
+    (void)state;
+    char buf[256];
+    struct writeout_vars v = vars;
+    v.url = "http://u:pw@h/\x1b]0;owned\x07\xc2\x9b";
+    v.url_len = strlen(v.url);
+    writeout_format(buf, sizeof(buf), "%{url}\\n", &v);
+    assert_string_equal(buf, "http://u:***@h/\\x1b]0;owned\\x07\\xc2\\x9b\n");
 }
 
 static void test_sweep_levels(void **state)
@@ -132,9 +146,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writeout_vars),      cmocka_unit_test(test_writeout_aliases_escapes),
-        cmocka_unit_test(test_writeout_truncates), cmocka_unit_test(test_sweep_levels),
-        cmocka_unit_test(test_sweep_rejects),      cmocka_unit_test(test_progress_line),
-        cmocka_unit_test(test_bind_lists),
+        cmocka_unit_test(test_writeout_truncates), cmocka_unit_test(test_writeout_escapes_url),
+        cmocka_unit_test(test_sweep_levels),       cmocka_unit_test(test_sweep_rejects),
+        cmocka_unit_test(test_progress_line),      cmocka_unit_test(test_bind_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,7 +88,7 @@ static int run(bool json, const char *buf, size_t len, const char *field, struct
         return index_from_lines(buf, len, l);
     if (err != NULL)
         memset(err, 'x', errlen);
-    rc = index_from_json(buf, len, field, l, err, errlen);
+    rc = index_from_json(buf, len, field, l, NULL, err, errlen);
     CHECK(rc == 0 || rc == VL_EINDEX || rc == VL_ENOMEM);
     if (errlen > 0) {
         CHECK(memchr(err, '\0', errlen) != NULL);
@@ -252,7 +252,7 @@ static void json_round_trip(const char *buf, size_t len, const char *field, uint
     }
     url_list_init(&l);
     CHECK(url_list_add(&l, FIRST, strlen(FIRST)) == 0);
-    if (index_from_json(g.p, g.n, field, &l, err, sizeof(err)) != 0) {
+    if (index_from_json(g.p, g.n, field, &l, NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_index: %s in %.*s\n", err, (int)g.n, g.p);
         CHECK(!"generated JSON rejected");
     }

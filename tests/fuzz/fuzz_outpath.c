@@ -59,7 +59,7 @@ static bool is_seg(const char *s, size_t n, const char *lit)
 }
 
 /* The part after DIR/: segments separated by single '/', none empty, ".", ".." or over
- * NAME_MAX_BYTES, no unsafe bytes; the first is the lowercased host, and a file name follows. */
+ * NAME_MAX_BYTES, no unsafe bytes; the first holds the lowercased host, and a file name follows. */
 static void check_tail(const char *t, size_t n, const struct url *u)
 {
     size_t segs = 0, i = 0;
@@ -73,10 +73,11 @@ static void check_tail(const char *t, size_t n, const struct url *u)
         for (size_t j = i; j < end; j++)
             CHECK(!unsafe_byte((unsigned char)t[j]));
         if (segs == 0) {
-            CHECK(len == u->host_len);
-            for (size_t j = 0; j < len; j++) {
+            size_t h = u->ipv6;
+            CHECK(len >= u->host_len + 2 * u->ipv6);
+            for (size_t j = 0; j < u->host_len; j++) {
                 char c = u->host[j];
-                CHECK(t[j] == (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+                CHECK(t[i + h + j] == (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
             }
         }
         segs++;
@@ -179,6 +180,10 @@ static void expect_build(const struct dir *d, const struct url *u, struct expect
     ex_put(e, d->prefix, strlen(d->prefix));
     if (is_seg(u->host, u->host_len, ".") || is_seg(u->host, u->host_len, ".."))
         return ex_fail(e, -1);
+    /* The origin: the host (IPv6 in brackets), lowercased, ":port" unless the default. */
+    size_t origin_len = u->host_len + 2 * u->ipv6;
+    if (u->ipv6)
+        ex_put(e, "[", 1);
     for (size_t i = 0; i < u->host_len; i++) {
         char c = u->host[i];
         if (unsafe_byte((unsigned char)c) || c == '/')
@@ -186,7 +191,15 @@ static void expect_build(const struct dir *d, const struct url *u, struct expect
         c = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
         ex_put(e, &c, 1);
     }
-    if (u->host_len > NAME_MAX_BYTES)
+    if (u->ipv6)
+        ex_put(e, "]", 1);
+    if (u->port != (u->scheme == URL_HTTPS ? 443 : 80)) {
+        char port[8];
+        int n = snprintf(port, sizeof(port), ":%u", (unsigned)u->port);
+        ex_put(e, port, (size_t)n);
+        origin_len += (size_t)n;
+    }
+    if (origin_len > NAME_MAX_BYTES)
         ex_fail(e, -2);
     ex_put(e, "/", 1);
     for (size_t i = 0; i < pn; i++) {
@@ -206,7 +219,7 @@ static void expect_build(const struct dir *d, const struct url *u, struct expect
 /* outpath_build with a roomy cap against the expected result. */
 static void check_expected(const struct dir *d, const struct url *u, const char *out, int n)
 {
-    struct expect e = {malloc(strlen(d->prefix) + 4 * (u->host_len + u->path_len) + 16), 0, 0};
+    struct expect e = {malloc(strlen(d->prefix) + 4 * (u->host_len + u->path_len) + 24), 0, 0};
 
     CHECK(e.p != NULL);
     expect_build(d, u, &e);
@@ -280,7 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         rc = url_parse(s, len, &u);
     if (rc == 0) {
-        cap = strlen(d->dir) + 3 * (u.host_len + u.path_len) + 64;
+        cap = strlen(d->dir) + 3 * (u.host_len + u.path_len) + 72;
         out = malloc(cap);
         CHECK(out != NULL);
         n = outpath_build(d->dir, &u, out, cap);

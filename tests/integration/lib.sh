@@ -18,6 +18,9 @@ OUT=""
 RC=""
 RUN_CWD=""
 T0=0
+# Where the photos of $IMG_BASE are saved under -o: the origin folder names the port.
+# shellcheck disable=SC2034 # used by the t_*.sh files
+IMG_DIR=img.volley.test:$HTTPS_PORT
 # The options every fetch from the world needs: trust the test CA, ask the test DNS server.
 # shellcheck disable=SC2034 # used by the t_*.sh files
 WORLD_ARGS=(--cacert "$CA" --dns-server "$DNS_SERVER")

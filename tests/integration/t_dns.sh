@@ -14,7 +14,7 @@ t_unknown_host() {
         url_list "$IMG_BASE" 2
     } >"$CASE_DIR/urls"
     run_volley -t 1 -k 2 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 1 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 1 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" &&
         assert_failed_url "$bad" "DNS" && assert_failure_lines 1 && assert_summary 2 1 && pass
 }
 

@@ -455,7 +455,7 @@ t_sigint_resume() {
     rm -f "$b"
     run_volley -t 1 -k 2 "${WORLD_ARGS[@]}" -o "$OUT" --manifest "$first/manifest" --resume \
         --json "$INDEX_URL"
-    assert_exit 0 && assert_saved "$FIXTURE/600" img.volley.test/600 && assert_no_part &&
+    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" && assert_no_part &&
         assert_json skipped=$((ok1 - 2)) ok=$((5000 - ok1 + 2)) failed=0 && pass
 }
 

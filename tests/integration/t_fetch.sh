@@ -8,7 +8,7 @@ full_job() {
     begin "$1"
     shift
     run_volley "$@" -o "$OUT"
-    assert_exit 0 && assert_saved "$FIXTURE/600" img.volley.test/600 &&
+    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" &&
         assert_summary 5000 0 && assert_failure_lines 0 && pass
 }
 
@@ -16,7 +16,8 @@ full_job fetch_t1_k1 -t 1 -k 1 "${WORLD_ARGS[@]}" "$INDEX_URL"
 full_job fetch_t2_k8 -t 2 -k 8 "${WORLD_ARGS[@]}" "$INDEX_URL"
 full_job fetch_t2_k64 -t 2 -k 64 "${WORLD_ARGS[@]}" "$INDEX_URL"
 # Plain HTTP: the index and the photos on the plain port.
-full_job fetch_http -t 2 -k 8 --dns-server "$DNS_SERVER" "$INDEX_URL_HTTP"
+IMG_DIR=img.volley.test:$HTTP_PORT full_job fetch_http -t 2 -k 8 --dns-server "$DNS_SERVER" \
+    "$INDEX_URL_HTTP"
 # --resolve instead of DNS: without it the system resolver would not know volley.test.
 full_job fetch_resolve -t 2 -k 8 --cacert "$CA" \
     --resolve "api.volley.test:$HTTPS_PORT:127.0.0.1" \
@@ -30,7 +31,7 @@ full_job fetch_list_stdin -t 2 -k 8 "${WORLD_ARGS[@]}" -i - <"$URLS_FILE"
 t_field() {
     begin fetch_field_thumbnail
     run_volley -t 2 -k 8 "${WORLD_ARGS[@]}" --field thumbnailUrl -o "$OUT" "$INDEX_URL"
-    assert_exit 0 && assert_saved "$FIXTURE/150" img.volley.test/150 &&
+    assert_exit 0 && assert_saved "$FIXTURE/150" "$IMG_DIR/150" &&
         assert_summary 5000 0 && pass
 }
 
@@ -39,7 +40,7 @@ t_limit() {
     fixture_subset "$CASE_DIR/want" 10
     run_volley -t 2 -k 4 "${WORLD_ARGS[@]}" -n 10 -o "$OUT" "$INDEX_URL"
     # -n takes the first 10 entries of the index.
-    assert_exit 0 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" &&
         assert_summary 10 0 && pass
 }
 
@@ -56,7 +57,7 @@ t_ip_literal() {
     fixture_subset "$CASE_DIR/want" 20
     url_list "http://127.0.0.1:$HTTP_PORT" 20 >"$CASE_DIR/urls"
     run_volley -t 1 -k 4 -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" 127.0.0.1/600 && assert_summary 20 0 && pass
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "127.0.0.1:$HTTP_PORT/600" && assert_summary 20 0 && pass
 }
 
 t_quiet() {
@@ -67,7 +68,7 @@ t_quiet() {
     url_list "https://untrusted.volley.test:$UNTRUSTED_PORT" 2 3 >>"$CASE_DIR/urls"
     run_volley -q -t 1 -k 2 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
     assert_exit 1 && assert_failure_lines 0 && assert_summary 3 2 &&
-        assert_saved "$CASE_DIR/want" img.volley.test/600 && pass
+        assert_saved "$CASE_DIR/want" "$IMG_DIR/600" && pass
 }
 
 t_field

@@ -81,8 +81,179 @@ t_status_range() {
         /status/599 3 && pass
 }
 
+# --- one file per URL ----------------------------------------------------------------------------
+
+# origin_dir URL-BASE: the folder an origin's files go to ("127.0.0.1:18600").
+origin_dir() {
+    echo "${1#*://}"
+}
+
+t_origins() {
+    begin integrity_two_origins
+    # The same host and path on two ports: two files, both whole (before: one body was lost).
+    urls "$H/ok/300" "$S/ok/300"
+    fetch -t 1 -k 2 --cacert "$CA" -o "$OUT"
+    assert_exit 0 && assert_manifest "$H/ok/300" ok 1 "$S/ok/300" ok 1 && assert_bodies &&
+        assert_file_count "$OUT" 2 && assert_file_count "$OUT/$(origin_dir "$H")" 1 &&
+        assert_file_count "$OUT/$(origin_dir "$S")" 1 && pass
+
+    begin integrity_path_conflict
+    # Two URLs that still map to one file ("%31%30" decodes to "10"): the second fails with
+    # path_conflict before any request; the same URL listed twice is no conflict.
+    urls "$H/ok/10" "$H/ok/%31%30" "$H/ok/10"
+    fetch -t 1 -k 1 -o "$OUT"
+    assert_exit 1 && assert_requests /ok/10 2 /ok/%31%30 0 && assert_bodies &&
+        assert_file_count "$OUT" 1 && assert_failed_url "$H/ok/%31%30" "same file" &&
+        assert_failures path_conflict=1 && pass
+
+    begin integrity_path_conflict_resume
+    # --resume: a URL skipped as done still owns its file.
+    local first=$CASE_DIR/first
+    urls "$H/ok/10"
+    run_volley --manifest "$CASE_DIR/manifest" -i "$CASE_DIR/urls" -o "$OUT"
+    cp "$CASE_DIR/manifest" "$first"
+    urls "$H/ok/10" "$H/ok/%31%30"
+    fetch -t 1 -k 1 --resume -o "$OUT"
+    assert_exit 1 && assert_requests /ok/10 0 /ok/%31%30 0 && assert_bodies &&
+        assert_json skipped=1 failed=1 && assert_failures path_conflict=1 && pass
+
+    begin integrity_redirect_manifest
+    # A redirected body is saved under the final URL's path; the manifest names both URLs.
+    urls "$H/redirect/2"
+    fetch -t 1 -k 1 -o "$OUT"
+    assert_exit 0 && assert_file_count "$OUT" 1 &&
+        manifest_has "(l['url'] == '$H/redirect/2' and l['final_url'] == '$H/redirect/0' and
+l['path'] == '$OUT/$(origin_dir "$H")/redirect/0' and open(l['path']).read() == 'done')" && pass
+}
+
+# --- the manifest ------------------------------------------------------------------------------
+
+# manifest_has PYTHON: the manifest is valid UTF-8 throughout (a strict reader), every line is
+# one JSON object, and PYTHON (an expression over one line l) holds for at least one of them.
+manifest_has() {
+    local msg
+    msg=$(python3 - "$CASE_DIR/manifest" "$1" 2>&1 <<'EOF2'
+import json, os, sys
+raw = open(sys.argv[1], "rb").read()
+try:
+    text = raw.decode("utf-8", "strict")
+except UnicodeDecodeError as e:
+    sys.exit("manifest is not UTF-8: %s" % e)
+if not text.endswith("\n"):
+    sys.exit("manifest does not end with a newline")
+lines = [json.loads(x) for x in text.splitlines()]
+if not any(eval(sys.argv[2], {"os": os}, {"l": l}) for l in lines):
+    sys.exit("no manifest line with %s in %r" % (sys.argv[2], lines)[:400])
+EOF2
+    ) && return 0
+    fail "$CASE" "$(echo "$msg" | tail -n 1)"
+}
+
+t_manifest() {
+    begin integrity_manifest_non_utf8
+    # The path decodes %e9 to the byte 0xE9, which is no UTF-8: the line stays valid UTF-8 with
+    # the byte escaped as \udce9 (surrogateescape), and os.fsencode gives the real path back.
+    urls "$H/ok/10/caf%e9"
+    fetch -t 1 -k 1 -o "$OUT"
+    assert_exit 0 && grep -q 'caf\\udce9"' "$CASE_DIR/manifest" &&
+        manifest_has "l['ok'] and os.path.getsize(os.fsencode(l['path'])) == 10" ||
+        fail "$CASE" "no \\udce9 escape in the manifest"
+    [[ $CASE_DONE == 0 ]] && pass
+
+    begin integrity_manifest_long_urls
+    # Every URL that ends gets exactly one line, however long: 9,000 bytes, 2,000 controls.
+    local long ctl
+    long="$H/ok/10/$(printf 'a%.0s' {1..9000})"
+    ctl="$H/ok/10/$(printf '\001%.0s' {1..2000})"
+    printf '%s\n%s\n%s\n' "$long" "$ctl" "$H/ok/11" >"$CASE_DIR/urls"
+    fetch -t 1 -k 1 -o "$OUT"
+    assert_exit 1 && [[ $(wc -l <"$CASE_DIR/manifest") == 3 ]] &&
+        manifest_has "l['error'] == 'bad_url' and len(l['url']) == len('$long')" &&
+        manifest_has "l['error'] == 'bad_url' and l['url'].endswith('\\x01' * 2000)" &&
+        manifest_has "l['ok'] and l['url'] == '$H/ok/11'" || fail "$CASE" "want 3 lines"
+    [[ $CASE_DONE == 0 ]] && pass
+
+    begin integrity_manifest_torn_line
+    # A crash left a last line without its newline. --resume does not trust it (the file it
+    # names is there at its size, yet it is fetched again), and the new lines start afresh.
+    urls "$H/ok/10"
+    run_volley -o "$OUT" -i "$CASE_DIR/urls"
+    local saved
+    saved=$(find "$OUT" -type f)
+    printf '{"url":"%s","status":200,"bytes":10,"attempts":1,"ms":1,"ok":true,"error":null,"path":"%s"' \
+        "$H/ok/10" "$saved" >"$CASE_DIR/manifest"
+    fetch -t 1 -k 1 --resume -o "$OUT"
+    assert_exit 0 && assert_requests /ok/10 1 && assert_json skipped=0 ok=1 &&
+        [[ $(wc -l <"$CASE_DIR/manifest") == 2 ]] &&
+        python3 -c 'import json, sys; json.loads(open(sys.argv[1]).read().splitlines()[1])' \
+            "$CASE_DIR/manifest" || fail "$CASE" "the new line is not a line of its own"
+    [[ $CASE_DONE == 0 ]] && pass
+
+    begin integrity_manifest_full_disk
+    # A manifest that cannot be written is an error the user sees: named, counted, exit 1.
+    urls "$H/ok/10" "$H/ok/11"
+    fs /stats/reset >/dev/null
+    run_volley --json --manifest /dev/full -i "$CASE_DIR/urls" -o "$OUT"
+    assert_exit 1 && assert_stderr_has "--manifest /dev/full: 2 lines could not be written" &&
+        assert_stderr_has "No space left on device" && assert_json manifest_errors=2 ok=2 && pass
+}
+
+# --- what people read --------------------------------------------------------------------------
+
+# assert_no_raw_controls FILE...: no ESC, BEL or C1 byte (raw 0x80-0x9f or UTF-8 C2 80-9F).
+assert_no_raw_controls() {
+    local f
+    for f in "$@"; do
+        if LC_ALL=C grep -qP '[\x07\x1b\x80-\x9f]' "$f"; then
+            fail "$CASE" "raw control bytes in $(basename "$f"): $(LC_ALL=C grep -oP '.{0,20}[\x07\x1b\x80-\x9f]' "$f" | head -n 1 | od -c | head -n 2 | tr -s ' ')"
+            return 1
+        fi
+    done
+}
+
+t_human() {
+    begin integrity_controls_escaped
+    # A hostile list cannot drive the terminal: -w, the failure lines and -v show controls
+    # (C0, DEL, C1 raw or in UTF-8) as \xNN.
+    printf '%s\n' "$H/ok/10?$(printf '\033')]0;pwned$(printf '\007')" \
+        "$H/ok/11?a$(printf '\302\233')31m" "$H/x/$(printf '\233')2J" >"$CASE_DIR/urls"
+    fs /stats/reset >/dev/null
+    run_volley -v -w '%{url} %{http_code}\n' -i "$CASE_DIR/urls"
+    assert_exit 1 && assert_no_raw_controls "$CASE_DIR/stdout" "$CASE_DIR/stderr" &&
+        assert_output_has '\x1b]0;pwned\x07 000' && assert_output_has 'a\xc2\x9b31m 000' &&
+        assert_stderr_has '/x/\x9b2J: invalid URL' && pass
+
+    begin integrity_password_redacted
+    # user:password@ URLs are refused, and the password never shows: stderr, -w, manifest.
+    urls "http://user:hunter2@127.0.0.1:$F_HTTP/ok/10"
+    fetch -w '%{url}\n' -o "$OUT"
+    assert_exit 1 && assert_failed_url "http://user:***@127.0.0.1:$F_HTTP/ok/10" "invalid URL" &&
+        assert_manifest "http://user:***@127.0.0.1:$F_HTTP/ok/10" bad_url 1 &&
+        ! grep -q hunter2 "$CASE_DIR/stdout" "$CASE_DIR/stderr" "$CASE_DIR/manifest" &&
+        pass || fail "$CASE" "the password shows"
+}
+
+# --- the index ---------------------------------------------------------------------------------
+
+t_index() {
+    begin integrity_index_skipped_counted
+    # Elements whose URL is no string (or absent) are counted and reported, not dropped without
+    # a word; a UTF-8 byte order mark before the array is accepted.
+    printf '\357\273\277[{"url": 5}, {"url": null}, {"id": 3}, "%s", {"url": "%s"}, [1]]' \
+        "$H/ok/10" "$H/ok/20" >"$FDIR/www/skips.json"
+    fs /stats/reset >/dev/null
+    run_volley --json -o "$OUT" "http://127.0.0.1:$F_INDEX/skips.json"
+    assert_exit 0 && assert_json ok=2 && assert_bodies &&
+        json_check "assert get('index') == {'skipped_no_field': 1, 'skipped_not_string': 3}, get('index')" &&
+        assert_stderr_has 'skipped 1 elements without "url" and 3 whose "url" is no string' && pass
+}
+
 t_excess
 t_fold
 t_status_range
+t_origins
+t_manifest
+t_human
+t_index
 
 exit 0

@@ -11,7 +11,7 @@ t_full() {
     sleep 0.2 # dnsmasq's log is written asynchronously
     after=$(dns_count img.volley.test)
     echo "     dnsmasq saw $((after - before)) queries for img.volley.test" >"$CASE_DIR/info"
-    assert_exit 0 && assert_saved "$FIXTURE/600" img.volley.test/600 &&
+    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" &&
         json_check '
 assert get("version") == 1, "version %r" % get("version")
 assert get("urls") == 5000, "urls %r" % get("urls")

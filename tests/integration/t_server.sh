@@ -10,7 +10,7 @@ t_close_after_3() {
     fixture_subset "$CASE_DIR/want" 1500
     url_list "https://img.volley.test:$CLOSE_PORT" 1500 >"$CASE_DIR/urls"
     run_volley -t 2 -k 8 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "img.volley.test:$CLOSE_PORT/600" &&
         assert_summary 1500 0 && pass
 }
 
@@ -20,7 +20,7 @@ t_connection_close() {
     fixture_subset "$CASE_DIR/want" 100
     url_list "$IMG_BASE/close" 100 >"$CASE_DIR/urls"
     run_volley -t 2 -k 4 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" img.volley.test/close/600 &&
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "$IMG_DIR/close/600" &&
         assert_summary 100 0 && pass
 }
 
@@ -28,7 +28,7 @@ t_connection_close() {
 redirected() {
     begin "$1"
     run_volley -t 2 -k 8 "${WORLD_ARGS[@]}" -o "$OUT" "$2"
-    assert_exit 0 && assert_saved "$FIXTURE/600" img.volley.test/600 && assert_summary 5000 0 &&
+    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" && assert_summary 5000 0 &&
         pass
 }
 
@@ -43,7 +43,7 @@ t_redirect_loop() {
     echo "$IMG_BASE/loop" >>"$CASE_DIR/urls"
     run_volley -t 1 -k 1 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
     # Six responses on one connection take milliseconds; the run must not wait for a timer.
-    assert_exit 1 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 1 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" &&
         assert_failed_url "$IMG_BASE/loop" "redirect" && assert_failure_lines 1 &&
         assert_summary 1 1 && assert_faster_than 10 && pass
 }
@@ -54,7 +54,7 @@ t_not_found() {
     url_list "$IMG_BASE" 2 >"$CASE_DIR/urls"
     echo "$IMG_BASE/600/no-such-photo" >>"$CASE_DIR/urls"
     run_volley -t 1 -k 2 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 1 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 1 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" &&
         assert_failed_url "$IMG_BASE/600/no-such-photo" "404" && assert_failure_lines 1 &&
         assert_summary 2 1 && pass
 }
@@ -73,7 +73,7 @@ t_max_size() {
     fixture_subset "$CASE_DIR/want" 20 0 150
     url_list "$IMG_BASE" 20 0 150 >"$CASE_DIR/urls"
     run_volley -t 1 -k 4 "${WORLD_ARGS[@]}" --max-size 1100 -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" img.volley.test/150 && pass
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "$IMG_DIR/150" && pass
 }
 
 t_timeout() {

@@ -116,7 +116,7 @@ t_saved() {
         return
     }
     VOLLEY=$STATIC run_volley -t 2 -k 8 "${WORLD_ARGS[@]}" -o "$OUT" "$INDEX_URL"
-    assert_exit 0 && assert_saved "$FIXTURE/600" img.volley.test/600 && assert_summary 5000 0 &&
+    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" && assert_summary 5000 0 &&
         pass
 }
 

@@ -129,7 +129,7 @@ t_churn() {
     fixture_subset "$CASE_DIR/want" 300
     url_list "$IMG_BASE" 300 >"$CASE_DIR/urls"
     run_volley -t 2 -k 8 --requests-per-conn 1 "${WORLD_ARGS[@]}" --json -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" img.volley.test/600 && json_check '
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" && json_check '
 assert get("ok") == 300 and get("failed") == 0, "ok %r failed %r" % (get("ok"), get("failed"))
 c = get("conns")
 assert c["opened"] == get("ok"), "conns.opened %r != ok %r: one connection per request" % (c["opened"], get("ok"))

@@ -26,7 +26,7 @@ t_mixed() {
     url_list "$IMG_BASE" 3 >"$CASE_DIR/urls"
     url_list "$UNTRUSTED_BASE" 2 3 >>"$CASE_DIR/urls"
     run_volley -t 1 -k 2 "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 1 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 1 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" &&
         assert_failure_lines 2 && assert_failed_url "$(tail -n 1 "$CASE_DIR/urls")" "not trusted" &&
         assert_summary 3 2 && pass
 }
@@ -48,7 +48,7 @@ t_insecure() {
     fixture_subset "$CASE_DIR/want" 20
     url_list "$UNTRUSTED_BASE" 20 >"$CASE_DIR/urls"
     run_volley -t 1 -k 4 --insecure --dns-server "$DNS_SERVER" -i "$CASE_DIR/urls" -o "$OUT"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" untrusted.volley.test/600 &&
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "untrusted.volley.test:$UNTRUSTED_PORT/600" &&
         assert_summary 20 0 && pass
 }
 
