@@ -55,6 +55,7 @@ struct conn;
 struct conn_env {
     struct reactor *r;
     struct tls_thread *tls;
+    struct outdir *out; /* -o, or NULL */
     uint64_t max_size;
     unsigned timeout_ms, connect_timeout_ms, idle_ms;
     /* A job left the connection: err 0 means a complete response (see job->action), else a
@@ -69,11 +70,9 @@ struct conn_env {
     /* The connection is ready for requests (TCP connected, TLS done). */
     void (*established)(void *arg, struct conn *c);
     void *arg;
-    uint64_t *tag_seq;                /* temporary file names */
     unsigned max_requests;            /* --requests-per-conn; 0 = no limit */
     const struct bindaddr_set *binds; /* --bind, or NULL */
     size_t *bind_cursor;
-    unsigned thread_id;
 };
 
 enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY, CONN_CLOSING };

@@ -54,7 +54,8 @@ enum vl_err {
     VL_ECLIENT_BUFS = -31,   /* ENOBUFS/ENOMEM from the kernel: socket buffers exhausted */
     VL_EEXCESS = -32,        /* bytes no request in flight accounts for: connection poisoned */
     VL_EPATH_CONFLICT = -33, /* another URL of the run saves to the same file */
-    VL_ERR_MIN = -33,
+    VL_ESYMLINK = -34,       /* a symbolic link below -o is in the output path */
+    VL_ERR_MIN = -34,
 };
 
 /* Human text for a code ("TLS: certificate not trusted"); never NULL. */

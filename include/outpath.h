@@ -16,4 +16,7 @@
  * Returns the length, or -1 (unsafe) or -2 (does not fit in cap, or a segment over 255 bytes). */
 int outpath_build(const char *dir, const struct url *u, char *out, size_t cap);
 
+/* How many bytes of each path outpath_build(dir, ...) gives are "DIR/" (0 for an empty dir). */
+size_t outpath_dir_len(const char *dir);
+
 #endif

@@ -86,7 +86,7 @@ struct worker {
     struct job *dns_wait;                /* jobs whose host lookup is under way */
     struct job *free_jobs;
     struct tls_sessions sessions; /* per host:port, for resumption */
-    uint64_t tag_seq;
+    struct outdir out;            /* -o, as this thread writes into it */
     struct stats stats;
     struct worker_progress progress;
     char *index_body; /* SINK_MEMORY result of the last job, owned */

@@ -378,8 +378,7 @@ static int start_body(struct conn *c, const struct http_response *resp)
     } else {
         j->action = JOB_HTTP_ERROR;
     }
-    int rc = sink_open(&c->sink, kind, j->path, c->env->max_size,
-                       ((uint64_t)c->env->thread_id << 48) | ++*c->env->tag_seq);
+    int rc = sink_open(&c->sink, kind, c->env->out, j->path, c->env->max_size);
     if (rc < 0)
         return rc;
     http_body_init(&c->body, meta.framing, meta.length);

@@ -53,6 +53,8 @@ static const struct err_info table[] = {
                      "the server sent bytes that no request asked for; connection dropped"},
     [-VL_EPATH_CONFLICT] = {"path_conflict", ERRK_USAGE,
                             "another URL of this run saves to the same file"},
+    [-VL_ESYMLINK] = {"unsafe_symlink", ERRK_USAGE,
+                      "a symbolic link below the -o directory is in the way (not followed)"},
 };
 
 static const struct err_info *lookup(int code)

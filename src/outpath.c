@@ -59,18 +59,26 @@ static int decode_seg(const char *s, size_t n, char *dst, size_t *dlen)
     return 0;
 }
 
-/* DIR with exactly one '/' after it; an empty dir means the current directory. */
-static void put_dir(struct buf_writer *w, const char *dir)
+size_t outpath_dir_len(const char *dir)
 {
     size_t n = dir != NULL ? strlen(dir) : 0;
 
     if (n == 0)
-        return;
+        return 0;
     while (n > 1 && dir[n - 1] == '/')
         n--;
-    buf_put(w, dir, n);
-    if (dir[n - 1] != '/')
-        buf_put(w, "/", 1);
+    return dir[n - 1] == '/' ? n : n + 1;
+}
+
+/* DIR with exactly one '/' after it; an empty dir means the current directory. */
+static void put_dir(struct buf_writer *w, const char *dir)
+{
+    size_t n = outpath_dir_len(dir);
+
+    if (n == 0)
+        return;
+    buf_put(w, dir, n - 1);
+    buf_put(w, "/", 1);
 }
 
 /* The origin as a directory name: the URL's authority (url_authority: IPv6 in brackets, the

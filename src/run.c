@@ -21,6 +21,7 @@
 #include "err.h"
 #include "hostcache.h"
 #include "index.h"
+#include "outdir.h"
 #include "pathclaim.h"
 #include "report.h"
 #include "stats.h"
@@ -269,6 +270,25 @@ static int fit_open_files(struct config *cfg)
     return 0;
 }
 
+/* -o must be a folder volley can write in: said once, before any request, not per URL. With
+ * --resume, the hidden files that killed runs left there (where O_TMPFILE was not available)
+ * and that no process holds any more are removed. */
+static int check_output_dir(const struct config *cfg)
+{
+    char err[512];
+    struct outdir od;
+    if (outdir_open(&od, cfg->output_dir, err, sizeof(err)) < 0) {
+        fprintf(stderr, "volley: -o %s: %s\n", cfg->output_dir, err);
+        return -1;
+    }
+    outdir_close(&od);
+    size_t swept = cfg->resume ? outdir_sweep(cfg->output_dir) : 0;
+    if (swept && !cfg->quiet)
+        fprintf(stderr, "volley: --resume: removed %zu partial files of earlier runs from %s\n",
+                swept, cfg->output_dir);
+    return 0;
+}
+
 static int setup(struct run *run)
 {
     char err[512];
@@ -295,6 +315,8 @@ static int setup(struct run *run)
     run->sh.tls = &run->tls;
     run->sh.hosts = &run->hosts;
     run->sh.manifest_fd = -1;
+    if (cfg->output_dir && check_output_dir(cfg) < 0)
+        return EXIT_USAGE;
     if (cfg->output_dir) {
         if (pathclaims_init(&run->claims) < 0)
             return EXIT_FAILED;

@@ -804,6 +804,9 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         goto fail_dns;
     }
     tls_sessions_init(&w->sessions);
+    outdir_init(&w->out);
+    if (cfg->output_dir && (rc = outdir_open(&w->out, cfg->output_dir, err, errlen)) < 0)
+        goto fail_all;
     w->conns = calloc(cfg->conns, sizeof(*w->conns));
     w->dirty = calloc(cfg->conns, sizeof(*w->dirty));
     if (!w->conns || !w->dirty) {
@@ -814,6 +817,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     w->env = (struct conn_env){
         .r = &w->r,
         .tls = &w->tls,
+        .out = cfg->output_dir ? &w->out : NULL,
         .max_size = cfg->max_size,
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
@@ -824,8 +828,6 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         .handshaken = on_handshaken,
         .arg = w,
         .established = on_established,
-        .tag_seq = &w->tag_seq,
-        .thread_id = id,
         .max_requests = cfg->requests_per_conn,
         .binds = sh->binds,
         .bind_cursor = &w->bind_cursor,
@@ -835,6 +837,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         conn_init(&w->conns[i], &w->env);
     return 0;
 fail_all:
+    outdir_close(&w->out);
     free(w->conns);
     free(w->dirty);
     tls_thread_fini(&w->tls);
@@ -886,6 +889,7 @@ void worker_fini(struct worker *w)
         free(j);
     }
     free(w->index_body);
+    outdir_close(&w->out);
     tls_thread_fini(&w->tls);
     dns_fini(&w->dns);
     reactor_fini(&w->r);

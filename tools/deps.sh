@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="gcc make pkg-config libmbedtls-dev libc-ares-dev libjsmn-dev libcmocka-dev"
-WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2"
+WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2 procps"
 FUZZ="clang libclang-rt-14-dev"
 EXTRA="${DEPS_EXTRA:-}"
 

@@ -310,6 +310,16 @@ for line in open(sys.argv[1]):
 ' "$1"
 }
 
+# bodies_open: how many bodies the volley started by start_bg is writing under $OUT: files it
+# has open there that have no name yet (O_TMPFILE, "(deleted)") or a hidden .part name.
+bodies_open() {
+    local pid
+    pid=$(pgrep -P "$VOLLEY_PID" | head -n 1)
+    [[ -n $pid ]] || pid=$VOLLEY_PID
+    find "/proc/$pid/fd" \( -lname "$OUT/*(deleted)" -o -lname "$OUT/*.part" \) 2>/dev/null |
+        wc -l
+}
+
 manifest_lines() {
     awk 'END {print NR}' "$CASE_DIR/manifest" 2>/dev/null || echo 0
 }

@@ -466,12 +466,12 @@ t_sigterm() {
 t_sigint_endless() {
     local list=("$H/endless" "$H/endless?b" "$H/ok/5000")
     begin fault_sigint_in_flight
-    # Two endless bodies on the wire (their .part files exist) and /ok/5000 saved when SIGINT
+    # Two endless bodies on the wire (their files open, not yet named) and /ok/5000 saved when SIGINT
     # comes: volley stops taking URLs, gives what is in flight a short grace, then cuts it; no
     # partial file stays.
     urls "${list[@]}"
     start_bg -t 1 -k 3 --timeout 30 -o "$OUT" --manifest "$CASE_DIR/manifest" -i "$CASE_DIR/urls"
-    until_bg '(($(manifest_lines) >= 1 && $(find "$OUT" -name "*.part" | wc -l) >= 2))' || return
+    until_bg '(($(manifest_lines) >= 1 && $(bodies_open) >= 2))' || return
     # Mid-body, the bodies exist only under their temporary names.
     find "$OUT" -name 'endless*' >"$CASE_DIR/midrun"
     kill -INT "$VOLLEY_PID"
@@ -486,7 +486,7 @@ t_sigint_endless() {
     # A second SIGINT stops at once.
     urls "${list[@]}"
     start_bg -t 1 -k 3 --timeout 30 -o "$OUT" --manifest "$CASE_DIR/manifest" -i "$CASE_DIR/urls"
-    until_bg '(($(manifest_lines) >= 1 && $(find "$OUT" -name "*.part" | wc -l) >= 2))' || return
+    until_bg '(($(manifest_lines) >= 1 && $(bodies_open) >= 2))' || return
     local t ms
     t=$(date +%s%N)
     kill -INT "$VOLLEY_PID"
@@ -505,7 +505,7 @@ t_sigint_endless() {
     # SIGINT must still stop the run (after the grace), whichever thread has work left.
     urls "$H/ok/10" "$H/endless"
     start_bg -t 2 -k 1 --timeout 30 -o "$OUT" --manifest "$CASE_DIR/manifest" -i "$CASE_DIR/urls"
-    until_bg '(($(manifest_lines) >= 1 && $(find "$OUT" -name "*.part" | wc -l) >= 1))' || return
+    until_bg '(($(manifest_lines) >= 1 && $(bodies_open) >= 1))' || return
     sleep 0.2
     kill -INT "$VOLLEY_PID"
     wait_bg

@@ -15,6 +15,94 @@ assert n == $1, 'discarded_excess %r, want $1' % n"
 }
 
 # --- framing: bytes no request asked for -------------------------------------------------------
+# --- shared folders, crashes, links ----------------------------------------------------------
+
+t_shared_dir() {
+    begin integrity_two_shards_one_dir
+    # Two processes write into one -o at once (the sharding recipe): no temporary name is shared,
+    # so every file of both halves holds its own bytes.
+    local a=$CASE_DIR/a b=$CASE_DIR/b pa pb ra rb
+    mkdir -p "$a" "$b"
+    timeout -k 5 120 "$VOLLEY" -t 1 -k 8 --shard 0/2 "${WORLD_ARGS[@]}" -i "$URLS_FILE" -o "$OUT" \
+        >"$a/stdout" 2>"$a/stderr" </dev/null &
+    pa=$!
+    timeout -k 5 120 "$VOLLEY" -t 1 -k 8 --shard 1/2 "${WORLD_ARGS[@]}" -i "$URLS_FILE" -o "$OUT" \
+        >"$b/stdout" 2>"$b/stderr" </dev/null &
+    pb=$!
+    wait "$pa"
+    ra=$?
+    wait "$pb"
+    rb=$?
+    RC=$((ra | rb))
+    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" && pass
+
+    begin integrity_kill9_leaves_nothing
+    # A run killed with SIGKILL mid-body leaves no temporary file behind (O_TMPFILE: the bodies
+    # in flight have no name until they are whole).
+    urls "$H/endless" "$H/endless?b" "$H/ok/5000"
+    start_bg -t 1 -k 3 --timeout 30 -o "$OUT" --manifest "$CASE_DIR/manifest" -i "$CASE_DIR/urls"
+    until_bg '(($(manifest_lines) >= 1 && $(bodies_open) >= 2))' || return
+    kill -KILL "$(pgrep -P "$VOLLEY_PID" | head -n 1)"
+    wait_bg
+    assert_exit 137 && assert_bodies && assert_file_count "$OUT" 1 && pass
+
+    begin integrity_resume_sweeps_leftovers
+    # Hidden .part files that no process holds (a killed run where O_TMPFILE was missing, or an
+    # older volley) are removed by --resume; one that a live process holds is left alone.
+    local dir holder
+    dir=$OUT/$(origin_dir "$H")/ok
+    mkdir -p "$dir"
+    echo stale >"$dir/.volley-4242-00000000deadbeef.part"
+    echo stale >"$dir/.volley-1a2b.part"
+    echo live >"$dir/.volley-4343-00000000cafef00d.part"
+    timeout 30 flock -x "$dir/.volley-4343-00000000cafef00d.part" sleep 20 &
+    holder=$!
+    sleep 0.2
+    urls "$H/ok/10"
+    fetch -t 1 -k 1 --resume -o "$OUT"
+    stop_pid "$holder"
+    assert_exit 0 && assert_stderr_has "removed 2 partial files of earlier runs" &&
+        assert_file_count "$dir" 2 && [[ -f $dir/.volley-4343-00000000cafef00d.part ]] &&
+        pass || fail "$CASE" "the held file is gone"
+
+    begin integrity_symlink_not_followed
+    # A symbolic link below -o is never written through: the body would land outside -o.
+    local away=$CASE_DIR/away
+    mkdir -p "$away" "$OUT/$(origin_dir "$H")"
+    ln -s "$away" "$OUT/$(origin_dir "$H")/ok"
+    ln -s "$away" "$OUT/$(origin_dir "$S")"
+    urls "$H/ok/10" "$S/ok/11" "$H/status/200"
+    fetch -t 1 -k 1 --cacert "$CA" -o "$OUT"
+    assert_exit 1 && assert_manifest "$H/ok/10" unsafe_symlink 1 "$S/ok/11" unsafe_symlink 1 \
+        "$H/status/200" ok 1 && assert_no_files "$away" &&
+        assert_failed_url "$H/ok/10" "symbolic link" && pass
+}
+
+# unprivileged CMD...: CMD as a user that file permissions apply to (root ignores them).
+unprivileged() {
+    if (($(id -u) == 0)); then
+        setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+    else
+        "$@"
+    fi
+}
+
+t_unwritable() {
+    begin integrity_unwritable_outdir
+    # An -o that cannot be written is said at once (exit 2, the reason), before any request.
+    local ro=$CASE_DIR/ro
+    mkdir -p "$ro"
+    chmod 555 "$ro"
+    urls "$H/ok/10" "$H/ok/11"
+    fs /stats/reset >/dev/null
+    RUN_CWD=$CASE_DIR run_volley -i "$CASE_DIR/urls" -o "$CASE_DIR/urls"
+    assert_exit 2 && assert_stderr_has "-o $CASE_DIR/urls: cannot write in $CASE_DIR/urls: Not a directory" &&
+        assert_requests /ok/10 0 || return
+    unprivileged "$VOLLEY" -i "$CASE_DIR/urls" -o "$ro/sub" >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr"
+    RC=$?
+    assert_exit 2 && assert_stderr_has "cannot write in $ro/sub: Permission denied" &&
+        assert_requests /ok/10 0 /ok/11 0 && pass
+}
 
 t_excess() {
     begin integrity_excess_after_200
@@ -255,5 +343,7 @@ t_origins
 t_manifest
 t_human
 t_index
+t_shared_dir
+t_unwritable
 
 exit 0
