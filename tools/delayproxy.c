@@ -102,7 +102,8 @@ struct side {
     struct pair *pair;
     int fd;
     enum side_state state;
-    uint32_t mask; /* registered epoll interest; 0 = not registered */
+    uint32_t mask;   /* registered epoll interest; 0 = not registered */
+    bool reset_seen; /* the connect's SO_ERROR was a reset: EOF on it means reset */
 };
 
 /* One direction: read from src, held, written to dst. */
@@ -502,10 +503,10 @@ static void dir_read(struct proxy *px, struct dir *d)
     if (n > 0) {
         d->bytes += (uint64_t)n;
         dir_push(px, d, MARK_DATA, px->scratch, (size_t)n);
-    } else if (n == 0) {
+    } else if (n == 0 && !d->src->reset_seen) {
         d->eof = true;
         dir_push(px, d, MARK_FIN, NULL, 0);
-    } else if (!would_block()) {
+    } else if (n == 0 || !would_block()) {
         side_reset(px, d->src);
     }
     if (!d->pair->dead)
@@ -520,10 +521,13 @@ static void on_connected(struct proxy *px, struct side *s)
     socklen_t len = sizeof(err);
     if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
         err = errno;
-    if (err) {
+    if (err && err != ECONNRESET) {
         side_reset(px, s);
         return;
     }
+    /* Connected, answered and reset before this turn: reading SO_ERROR took the error, so the
+     * bytes still queued end in a plain EOF. Forward them, then the reset. */
+    s->reset_seen = err == ECONNRESET;
     s->state = SIDE_OPEN;
     side_update(px, s);
     dir_flush(px, dir_to(s));
