@@ -36,13 +36,22 @@
  * then blocks in its own kernel buffers. So one connection carries at most WINDOW per one-way
  * delay in each direction (real TCP's bound, its window per RTT, is about half that).
  *
+ * Not modelled: loss, reordering, slow start, congestion, a connect that hangs (the client's
+ * always succeeds at once).
+ *
  * Runs: up to (open-file hard limit - 32) / 2 connections at once (the soft limit is raised to
  * the hard one); past that it stops accepting until one ends. The pidfile is written once it
  * listens. SIGTERM or SIGINT: every connection is reset, the pidfile removed, exit 0. Prints
  * nothing unless something fails; -v prints a line per connection when it ends.
  *
- * Measured (2 CPUs shared with nginx and the client; see README "The latency world"):
- * FIGURES
+ * Measured on 2 CPUs shared with nginx, the client and other users (medians; noisy; README "The
+ * latency world" has the commands). At RTT 0 one proxy process carries about 50,000 small
+ * requests a second (h2load --h1 -c 10: 49-56k through it, 94-103k direct), adds about 40 us to
+ * a request's round trip (volley -t 1 -k 1, 5,000 requests in turn: 0.40 s against 0.20 s) and
+ * spends 14 us of CPU per request; two processes sharing the port (SO_REUSEPORT) were slower
+ * here, so it has one thread. At RTT 20/50/100 ms curl's first byte over plain HTTP came at
+ * 40.8/100.9/200.7 ms (2 RTT), over TLS 1.3 at 63.8/154.6/304.0 ms (3 RTT, plus the ~4 ms of TLS
+ * CPU it costs direct), and a request on a kept-alive connection took 20.8/51.0/101.2 ms.
  */
 #include <arpa/inet.h>
 #include <errno.h>
