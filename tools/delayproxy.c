@@ -174,6 +174,7 @@ struct proxy {
     size_t read_max;
     uint64_t next_id;
     uint64_t now; /* CLOCK_MONOTONIC ns, read once per loop turn */
+    bool no_pwait2;
     char *scratch;
 };
 
@@ -877,6 +878,21 @@ static void proxy_close(struct proxy *px)
     free(px->scratch);
 }
 
+/* epoll_pwait2 for its nanosecond timeout; where it is missing (kernels before 5.11,
+ * valgrind), epoll_pwait with the timeout rounded up to a millisecond. */
+static int wait_events(struct proxy *px, struct epoll_event *evs, const struct timespec *tp,
+                       const sigset_t *waitmask)
+{
+    if (!px->no_pwait2) {
+        int n = epoll_pwait2(px->ep, evs, MAX_EVENTS, tp, waitmask);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        px->no_pwait2 = true;
+    }
+    int ms = tp ? (int)(tp->tv_sec * 1000 + (tp->tv_nsec + 999999) / 1000000) : -1;
+    return epoll_pwait(px->ep, evs, MAX_EVENTS, ms, waitmask);
+}
+
 /* The loop: wait for an event or the next release, handle, release, reap. The stop signals
  * are blocked except inside the wait, so a SIGTERM cannot slip in between check and wait. */
 static int run(struct proxy *px, const sigset_t *waitmask)
@@ -891,9 +907,9 @@ static int run(struct proxy *px, const sigset_t *waitmask)
                                    .tv_nsec = (long)(left % 1000000000ULL)};
             tp = &ts;
         }
-        int n = epoll_pwait2(px->ep, evs, MAX_EVENTS, tp, waitmask);
+        int n = wait_events(px, evs, tp, waitmask);
         if (n < 0 && errno != EINTR) {
-            perror("delayproxy: epoll_pwait2");
+            perror("delayproxy: epoll_wait");
             return 1;
         }
         px->now = mono_ns();
