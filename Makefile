@@ -2,6 +2,7 @@
 #   make            build ./volley
 #   make test       install missing deps, build, run unit + integration tests
 #   make demo       the main job against a local world
+#   make tools      the test world's helpers in C: build/<variant>/delayproxy
 #   make SANITIZE=address,undefined test   (or SANITIZE=thread)
 
 CC       ?= cc
@@ -24,6 +25,7 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIBOBJS  := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNITS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 BIN      := $(if $(SANITIZE),$(BUILD)/volley,volley)
+DELAYPROXY := $(BUILD)/delayproxy
 
 ifeq ($(V),1)
 Q :=
@@ -31,7 +33,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps test unit integration demo bench stress fuzz fmt clean asan install uninstall static
+.PHONY: all deps tools test unit integration demo bench stress fuzz fmt clean asan install uninstall static
 all: $(BIN)
 
 $(BIN): $(OBJS)
@@ -51,6 +53,13 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libvolley.a | $(BUILD)
 	@echo "CC   $<"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libvolley.a -lcmocka $(LDLIBS)
 
+# tools/delayproxy.c: one file, libc only (the latency world of the tests and make bench).
+tools: $(DELAYPROXY)
+
+$(DELAYPROXY): tools/delayproxy.c | $(BUILD)
+	@echo "CC   $<"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 $(BUILD):
 	@mkdir -p $@
 
@@ -60,8 +69,8 @@ deps:
 unit: $(UNITS)
 	@tools/run-unit.sh $(UNITS)
 
-integration: $(BIN)
-	@VOLLEY=$(abspath $(BIN)) tests/integration/run.sh
+integration: $(BIN) $(DELAYPROXY)
+	@VOLLEY=$(abspath $(BIN)) DELAYPROXY=$(abspath $(DELAYPROXY)) tests/integration/run.sh
 
 test: deps
 	@$(MAKE) --no-print-directory unit integration
@@ -71,8 +80,8 @@ demo: deps
 	@tools/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@tools/bench.sh
+	@$(MAKE) --no-print-directory all tools
+	@DELAYPROXY=$(abspath $(DELAYPROXY)) tools/bench.sh
 
 stress: deps
 	@$(MAKE) --no-print-directory all
@@ -91,7 +100,7 @@ asan:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
 
 fmt:
-	clang-format -i src/*.c include/*.h tests/*.c tests/fuzz/*.c
+	clang-format -i src/*.c include/*.h tests/*.c tests/fuzz/*.c tools/*.c
 
 install: volley
 	install -Dm755 volley $(DESTDIR)$(PREFIX)/bin/volley
@@ -103,4 +112,4 @@ uninstall:
 clean:
 	rm -rf build volley volley-static
 
--include $(OBJS:.o=.d) $(UNITS:=.d)
+-include $(OBJS:.o=.d) $(UNITS:=.d) $(DELAYPROXY).d

@@ -18,9 +18,18 @@
 # virtual disk, creating 5,000 small files can cost seconds of kernel time that vary twofold from
 # run to run, which would measure the disk rather than the clients. BENCH_SAVE_DIR overrides it.
 #
+# The latency world (last; BENCH_LATENCY=0 skips it, BENCH_LATENCY=only runs nothing else): the
+# same full job through delay proxies (tools/latency.sh, tools/delayproxy.c) at each RTT of
+# BENCH_LATENCY_RTTS (default "20 50 100" ms), BENCH_LATENCY_REPEAT rounds (default 1): volley at
+# its defaults and fixed settings, curl -Z (the index, then the list) at its default and at
+# --parallel-max 200, the lab's Python with 100 threads. One table: wall seconds and failed URLs
+# per RTT. About 3 minutes a round; every run bounded by BENCH_TIMEOUT.
+#
 # Environment: REPEAT, BENCH_QUICK, BENCH_TIMEOUT, VOLLEY (the binary, default ./volley),
-# BENCH_WORLD (default build/bench-world), WORLD_PORT_BASE (default 20400, apart from the tests'
-# 18400 and the demo's 18500), BENCH_RESULTS (default results/), BENCH_SAVE_DIR.
+# DELAYPROXY (default build/default/delayproxy), BENCH_WORLD (default build/bench-world),
+# WORLD_PORT_BASE (default 20400, apart from the tests' 18400 and the demo's 18500),
+# BENCH_RESULTS (default results/), BENCH_SAVE_DIR, BENCH_LATENCY, BENCH_LATENCY_RTTS,
+# BENCH_LATENCY_REPEAT.
 # Exit status: 0 every run verified and every target met; 1 every run verified, some target
 # missed; 2 a run failed, or setup failed (missing peer tool not installable, world down).
 set -uo pipefail
@@ -45,6 +54,11 @@ else
 fi
 RUN_TIMEOUT=${BENCH_TIMEOUT:-120}
 export WORLD_PORT_BASE=${WORLD_PORT_BASE:-20400}
+LATENCY=${BENCH_LATENCY:-1}
+LAT_RTTS=${BENCH_LATENCY_RTTS:-20 50 100}
+LAT_REPEAT=${BENCH_LATENCY_REPEAT:-1}
+LAT_ADDR=127.0.0.2
+export DELAYPROXY=${DELAYPROXY:-$ROOT/build/default/delayproxy}
 
 die() {
     echo "bench: $*" >&2
@@ -54,6 +68,12 @@ die() {
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive number, not '$REPEAT'"
 [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT must be whole seconds, not '$RUN_TIMEOUT'"
 [[ -x $VOLLEY ]] || die "no $VOLLEY; run make first"
+[[ $LATENCY =~ ^(0|1|only)$ ]] || die "BENCH_LATENCY must be 0, 1 or only, not '$LATENCY'"
+[[ $LAT_REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_LATENCY_REPEAT must be a positive number"
+for r in $LAT_RTTS; do
+    [[ $r =~ ^[0-9]+$ ]] || die "BENCH_LATENCY_RTTS must be whole milliseconds, not '$r'"
+done
+[[ $LATENCY == 0 || -x $DELAYPROXY ]] || die "no $DELAYPROXY; run make tools (or BENCH_LATENCY=0)"
 
 # --- peer tools ------------------------------------------------------------------------------
 
@@ -132,8 +152,13 @@ prepare_inputs() {
         >"$WORK/h2load-urls.txt"
     grep -q volley.test "$WORK/h2load-urls.txt" && die "URLs in $URLS_FILE are not all on img"
     RUNS=$WORK/runs.tsv
-    printf '%s\t' id tool setting round status wall_s user_s sys_s rss_kb requests conns >"$RUNS"
-    printf 'extra\n' >>"$RUNS"
+    MAIN_RUNS=$RUNS
+    LAT_RUNS=$WORK/latency-runs.tsv
+    local f
+    for f in "$RUNS" "$LAT_RUNS"; do
+        printf '%s\t' id tool setting round status wall_s user_s sys_s rss_kb requests conns >"$f"
+        printf 'extra\n' >>"$f"
+    done
 }
 
 # --- one measured run ------------------------------------------------------------------------
@@ -141,20 +166,20 @@ prepare_inputs() {
 # verify_KIND OUT ERR RC: print "ok|FAIL reason<TAB>conns<TAB>extra" for a finished run.
 verify_volley() {
     local out=$1 rc=$3 ok urls conns
-    read -r ok urls conns < <("$PY" -c '
+    read -r ok urls conns failed < <("$PY" -c '
 import json, sys
 try:
     d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-    print(d["ok"], d["urls"], d["conns"]["opened"])
+    print(d["ok"], d["urls"], d["conns"]["opened"], d["failed"])
 except Exception:
-    print("? ? -")
+    print("? ? - ?")
 ' "$out")
     if [[ $rc != 0 ]]; then
-        printf 'FAIL exit %s (ok %s)\t%s\t' "$rc" "${ok:-?}" "${conns:--}"
+        printf 'FAIL exit %s (ok %s)\t%s\tfailed=%s' "$rc" "${ok:-?}" "${conns:--}" "$failed"
     elif [[ $ok != "$N" || $urls != "$N" ]]; then
-        printf 'FAIL ok %s of %s\t%s\t' "${ok:-?}" "${urls:-?}" "${conns:--}"
+        printf 'FAIL ok %s of %s\t%s\tfailed=%s' "${ok:-?}" "${urls:-?}" "${conns:--}" "$failed"
     else
-        printf 'ok\t%s\t' "$conns"
+        printf 'ok\t%s\tfailed=0' "$conns"
     fi
 }
 
@@ -163,11 +188,11 @@ verify_curl() {
     n200=$(awk '$1 == 200' "$out" | wc -l)
     conns=$(awk '{c += $2} END {print c + 0}' "$out")
     if [[ $rc != 0 ]]; then
-        printf 'FAIL exit %s (%s x 200)\t%s\t' "$rc" "$n200" "$conns"
+        printf 'FAIL exit %s (%s x 200)\t%s\tfailed=%s' "$rc" "$n200" "$conns" "$((N - n200))"
     elif [[ $n200 != "$N" ]]; then
-        printf 'FAIL %s x 200 of %s\t%s\t' "$n200" "$N" "$conns"
+        printf 'FAIL %s x 200 of %s\t%s\tfailed=%s' "$n200" "$N" "$conns" "$((N - n200))"
     else
-        printf 'ok\t%s\t' "$conns"
+        printf 'ok\t%s\tfailed=0' "$conns"
     fi
 }
 
@@ -185,16 +210,17 @@ verify_h2load() {
 }
 
 verify_lab() {
-    local out=$1 rc=$3 line tv
+    local out=$1 rc=$3 line tv errs
     line=$(grep -m 1 '^Fetched ' "$out")
     tv=$(grep -o '"thread_version_s": [0-9.]*' "$out" | awk '{print $2}')
+    errs=$(awk '/^Fetched / {print $4}' <<<"$line")
     if [[ $rc != 0 ]]; then
-        printf 'FAIL exit %s (%s)\t-\t' "$rc" "${line:-no result}"
+        printf 'FAIL exit %s (%s)\t-\tfailed=%s' "$rc" "${line:-no result}" "${errs:-?}"
     elif [[ $line != "Fetched $N with 0 errors" ]]; then
-        printf 'FAIL %s\t-\t' "${line:-no result}"
+        printf 'FAIL %s\t-\tfailed=%s' "${line:-no result}" "${errs:-?}"
     else
         # One new connection per photo (requests.get), plus the index.
-        printf 'ok\t%s\tthread_version_s=%s' "$((N + 1))" "$tv"
+        printf 'ok\t%s\tthread_version_s=%s,failed=0' "$((N + 1))" "$tv"
     fi
 }
 
@@ -372,6 +398,71 @@ run_round() {
     done
 }
 
+# --- the latency world -----------------------------------------------------------------------
+
+LAT_VARGS=()
+
+# lat_volley ID SETTING [OPTIONS...]: the full job through the delay proxies.
+lat_volley() {
+    local id=$1 setting=$2
+    shift 2
+    run "lat.$RTT.$id" volley "$setting" volley -- "$VOLLEY" "$@" "${LAT_VARGS[@]}" "$INDEX_URL"
+}
+
+# lat_curl [P]: the index (discarded: curl cannot read it), then the URL list with -Z, as a user
+# of curl would run the job; no P = curl's default of 50 transfers at once.
+lat_curl() {
+    local id=curl.default setting="-Z (default: 50 at once), index then list" par=()
+    if [[ -n ${1:-} ]]; then
+        id=curl.p$1
+        setting="-Z --parallel-max $1, index then list"
+        par=(--parallel-max "$1")
+    fi
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    run "lat.$RTT.$id" curl "$setting" curl -- bash -c \
+        'curl -sSf -o /dev/null --cacert "$1" --resolve "$2" "$3" && shift 3 && exec curl "$@"' \
+        _ "$CA" "api.volley.test:$HTTPS_PORT:$LAT_ADDR" "$INDEX_URL" \
+        -sS --no-progress-meter -Z "${par[@]}" --cacert "$CA" \
+        --resolve "img.volley.test:$HTTPS_PORT:$LAT_ADDR" -w '%{http_code} %{num_connects}\n' \
+        -K "$WORK/curl-null.cfg"
+}
+
+lat_case() {
+    case $1 in
+    default) lat_volley volley.default "full job, default -t/-k" ;;
+    k25) lat_volley volley.t2k25 "full job -t 2 -k 25" -t 2 -k 25 ;;
+    k25p8) lat_volley volley.t2k25p8 "full job -t 2 -k 25 --pipeline 8" -t 2 -k 25 --pipeline 8 ;;
+    k250) lat_volley volley.t2k250 "full job -t 2 -k 250" -t 2 -k 250 ;;
+    curl) lat_curl ;;
+    curl200) lat_curl 200 ;;
+    lab100)
+        run "lat.$RTT.lab.t100" python-lab "thread_version, 100 threads (requests)" lab -- \
+            "$PY" "$ROOT/tools/lab_threads.py" --json --threads 100 --cacert "$CA" \
+            --connect-addr "$LAT_ADDR" "$INDEX_URL"
+        ;;
+    esac
+}
+
+# Every case at each RTT, tools interleaved and rotated from round to round; runs go to LAT_RUNS.
+latency_world() {
+    local cases=(default curl k25 lab100 k25p8 curl200 k250) n=7 i
+    LAT_VARGS=(--json -q --cacert "$CA" --resolve "api.volley.test:$HTTPS_PORT:$LAT_ADDR"
+        --resolve "img.volley.test:$HTTPS_PORT:$LAT_ADDR")
+    RUNS=$LAT_RUNS
+    for RTT in $LAT_RTTS; do
+        "$ROOT/tools/latency.sh" start "$DIR" "$RTT" "$LAT_ADDR" ||
+            die "the delay proxies did not start (RTT $RTT ms)"
+        for ((ROUND = 1; ROUND <= LAT_REPEAT; ROUND++)); do
+            echo "bench: latency world, RTT $RTT ms, round $ROUND of $LAT_REPEAT" >&2
+            for ((i = 0; i < n; i++)); do
+                lat_case "${cases[$(((i + ROUND - 1) % n))]}"
+            done
+        done
+    done
+    "$ROOT/tools/latency.sh" stop "$DIR"
+    RUNS=$MAIN_RUNS
+}
+
 versions_json() {
     "$PY" - "$VOLLEY" "$1" "$2" <<'EOF'
 import hashlib, json, os, platform, subprocess, sys
@@ -414,21 +505,29 @@ main() {
     VOLLEY=$WORK/volley
     VARGS=(--json -q --cacert "$CA" --dns-server "$DNS_SERVER")
     build_cases
-    echo "bench: $N URLs, $REPEAT round(s) of ${#CASES[@]} runs, timeout ${RUN_TIMEOUT}s" \
-        "each; saving to $SAVE_BASE ($SAVE_FS)" >&2
+    if [[ $LATENCY == only ]]; then
+        echo "bench: $N URLs, the latency world only (RTT $LAT_RTTS ms)" >&2
+    else
+        echo "bench: $N URLs, $REPEAT round(s) of ${#CASES[@]} runs, timeout ${RUN_TIMEOUT}s" \
+            "each; saving to $SAVE_BASE ($SAVE_FS)" >&2
+    fi
     # Warm the server and the page cache once, unmeasured.
     timeout "$RUN_TIMEOUT" "$VOLLEY" -t 2 -k 16 "${VARGS[@]}" "$INDEX_URL" >/dev/null 2>&1 ||
         echo "bench: warm-up run of volley failed (measuring anyway)" >&2
-    for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
-        echo "bench: round $ROUND of $REPEAT" >&2
-        run_round
-    done
+    if [[ $LATENCY != only ]]; then
+        for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
+            echo "bench: round $ROUND of $REPEAT" >&2
+            run_round
+        done
+    fi
+    [[ $LATENCY == 0 ]] || latency_world
     mkdir -p "$RESULTS" || die "cannot create $RESULTS"
-    local stamp meta rc
+    local stamp meta rc lat=()
     stamp=$(date +%Y%m%d-%H%M%S)
     meta=$(versions_json "$SAVE_FS" "$LOAD_START")
+    [[ $LATENCY == 0 ]] || lat=(--latency-runs "$LAT_RUNS" --latency-repeat "$LAT_REPEAT")
     "$PY" "$ROOT/tools/bench_table.py" --runs "$RUNS" --urls "$N" --repeat "$REPEAT" \
-        --quick "$QUICK" --meta "$meta" --out "$RESULTS/bench-$stamp"
+        --quick "$QUICK" --meta "$meta" --out "$RESULTS/bench-$stamp" "${lat[@]}"
     rc=$?
     if ((FAILED_RUNS > 0)); then
         echo "bench: $FAILED_RUNS run(s) failed; see the FAIL rows" >&2

@@ -2,12 +2,17 @@
 """Turn tools/bench.sh's raw runs into the benchmark table, the target checks, CSV and JSON.
 
     bench_table.py --runs RUNS.tsv --urls N --out PREFIX [--repeat R] [--quick 0|1] [--meta JSON]
+                   [--latency-runs LAT.tsv --latency-repeat R]
 
 RUNS.tsv has one line per run (id, tool, setting, round, status, wall_s, user_s, sys_s, rss_kb,
 requests, conns, extra). Each setting's row holds the medians of its verified runs; a setting
 with a failed run is marked FAIL and every check that uses it fails too, so a broken run can
 never make a target look met. Writes PREFIX.csv and PREFIX.json; prints the table and one
 PASS/FAIL line per target. Exit status 0 if every target passed, 1 if not.
+
+LAT.tsv holds the latency world's runs (ids lat.<rtt ms>.<setting>): printed as one more table,
+a row per setting and a column per RTT (median wall of the verified runs, and the most URLs any
+run failed), with issue 14's targets at RTT 50 ms; also written to PREFIX-latency.csv.
 """
 
 import argparse
@@ -290,6 +295,106 @@ def run_checks(rows, best):
     return c.out
 
 
+# --- the latency world -----------------------------------------------------------------------
+
+
+def most_failed(runs):
+    """The most URLs any of the runs failed, or None if a run did not say."""
+    counts = []
+    for r in runs:
+        item = [v for k, _, v in (i.partition("=") for i in r["extra"].split(",")) if k == "failed"]
+        counts.append(num(item[0]) if item else None)
+    return None if not counts or None in counts else int(max(counts))
+
+
+def latency_summary(runs, n_urls):
+    """Rows as summarise() makes them, one per (RTT, setting), each with its RTT and failures."""
+    rows, _ = summarise(runs, n_urls)
+    for row in rows:
+        _, rtt, key = row["id"].split(".", 2)
+        row["rtt_ms"], row["key"] = int(rtt), key
+        row["failed"] = most_failed([r for r in runs if r["id"] == row["id"]])
+    return rows
+
+
+def latency_cell(row):
+    if row is None:
+        return "-"
+    failed = "?" if row["failed"] is None else str(row["failed"])
+    wall = fmt(row["wall_s"], ".2f") if row["runs_ok"] else "FAIL"
+    return f"{wall} ({failed})" + ("" if row["status"] == "ok" else " !")
+
+
+def print_latency(rows, repeat, n_urls, env):
+    rtts = sorted({r["rtt_ms"] for r in rows})
+    keys = []
+    for r in rows:
+        if r["key"] not in keys:
+            keys.append(r["key"])
+    by = {(r["rtt_ms"], r["key"]): r for r in rows}
+    print(
+        f"latency world: the full job (index + {n_urls} photos, TLS verified) through"
+        f" tools/delayproxy.c; wall s (most URLs failed in a run), median of {repeat} round(s);"
+        " '!' = a run failed"
+    )
+    if env:
+        print(
+            f"{env.get('cpus', '?')} CPUs shared with the server and the proxies; load average"
+            f" at start {' '.join(env.get('loadavg_start', ['?']))},"
+            f" at end {' '.join(env.get('loadavg_end', ['?']))}"
+        )
+    head = f"{'tool':<10}  {'setting':<46}" + "".join(f"  {f'RTT {t} ms':>14}" for t in rtts)
+    print(head)
+    print("-" * len(head))
+    for key in keys:
+        first = next(r for r in rows if r["key"] == key)
+        cells = "".join(f"  {latency_cell(by.get((t, key))):>14}" for t in rtts)
+        print(f"{first['tool']:<10}  {first['setting']:<46}{cells}")
+    print()
+
+
+def latency_checks(rows):
+    """Issue 14's targets for volley with no tuning flags, at RTT 50 ms."""
+    c = Checks(rows, None)
+    if not any(r["rtt_ms"] == 50 for r in rows):
+        return []
+
+    def ratio(rs):
+        v = rs[0]["wall_s"] / rs[1]["wall_s"]
+        return v, (
+            f"{rs[0]['wall_s']:.2f} s / {rs[1]['wall_s']:.2f} s = {v:.2f} x"
+            f" (curl {rs[1]['setting']})"
+        )
+
+    vol = ("lat.50.volley.default", c.get("lat.50.volley.default"))
+    c.add(
+        "RTT 50 ms: volley with no flags <= 0.5 x curl -Z at its default",
+        [vol, ("lat.50.curl.default", c.get("lat.50.curl.default"))],
+        ratio,
+        lambda v: v <= 0.5,
+        "full job; curl: the index, then the list",
+    )
+    # Every curl setting joins the check, so that a failed one cannot make the best look slower.
+    curls = [(r["id"], r) for r in rows if r["id"].startswith("lat.50.curl.")]
+    c.add(
+        "RTT 50 ms: volley with no flags <= 1.0 x curl -Z at its best P",
+        [vol, ("lat.50.curl (best)", c.best_of("lat.50.curl."))] + curls,
+        ratio,
+        lambda v: v <= 1.0,
+        "full job; curl: the index, then the list",
+    )
+    return c.out
+
+
+def write_latency_csv(path, rows):
+    keys = ["tool", "setting", "rtt_ms", "id", "runs_ok", "runs", "wall_s", "failed", "status"]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(keys)
+        for r in rows:
+            w.writerow(["" if r[k] is None else r[k] for k in keys])
+
+
 # --- output ----------------------------------------------------------------------------------
 
 COLUMNS = [
@@ -385,21 +490,31 @@ def main():
     ap.add_argument("--repeat", type=int, default=0)
     ap.add_argument("--quick", default="0")
     ap.add_argument("--meta", default="{}", help="JSON object of versions and host facts")
+    ap.add_argument("--latency-runs", help="the latency world's runs (TSV)")
+    ap.add_argument("--latency-repeat", type=int, default=1)
     args = ap.parse_args()
 
     runs = read_runs(args.runs)
-    if not runs:
+    lat_runs = read_runs(args.latency_runs) if args.latency_runs else []
+    if not runs and not lat_runs:
         print("bench_table: no runs recorded", file=sys.stderr)
         return 1
-    rows, best = summarise(runs, args.urls)
-    checks = run_checks(rows, best)
+    rows, best = summarise(runs, args.urls) if runs else ([], None)
+    checks = run_checks(rows, best) if runs else []
+    lat_rows = latency_summary(lat_runs, args.urls) if lat_runs else []
+    lat_checks = latency_checks(lat_rows)
 
     env = json.loads(args.meta or "{}")
-    print_table(rows, best, args.urls, args.repeat, env)
-    for ck in checks:
+    if rows:
+        print_table(rows, best, args.urls, args.repeat, env)
+    if lat_rows:
+        print_latency(lat_rows, args.latency_repeat, args.urls, env)
+    for ck in checks + lat_checks:
         print(f"{'PASS' if ck['pass'] else 'FAIL'}  {ck['check']}: {ck['measured']}")
 
     write_csv(args.out + ".csv", rows)
+    if lat_rows:
+        write_latency_csv(args.out + "-latency.csv", lat_rows)
     doc = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "urls": args.urls,
@@ -410,12 +525,13 @@ def main():
         "rows": rows,
         "checks": checks,
         "runs": runs,
+        "latency": {"rows": lat_rows, "checks": lat_checks, "runs": lat_runs},
     }
     with open(args.out + ".json", "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
     print(f"\nresults: {args.out}.csv {args.out}.json")
-    return 0 if all(ck["pass"] for ck in checks) else 1
+    return 0 if all(ck["pass"] for ck in checks + lat_checks) else 1
 
 
 if __name__ == "__main__":

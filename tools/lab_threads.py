@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The threading lab's thread_version, ported to the local world, for tools/bench.sh.
 
-    lab_threads.py [--threads N] [--limit N] [--json] --cacert CA INDEX_URL
+    lab_threads.py [--threads N] [--limit N] [--json] [--connect-addr A] --cacert CA INDEX_URL
 
 The lab (see the course notebook "Lab: threading") fetches the photo index with requests, then
 every photo through a queue served by N threads, one requests.get() per photo. This port keeps
@@ -9,7 +9,8 @@ that shape on purpose, including its costs: requests.get() builds a fresh Sessio
 every photo pays a new TCP connection and a full TLS handshake, as the lab did. The only changes
 are the ones the local world needs: certificates are verified against the world's CA
 (verify=CA, never disabled), and *.volley.test resolves to 127.0.0.1 (the lab used public DNS;
-the world's names exist only in its own DNS server).
+the world's names exist only in its own DNS server), or to --connect-addr: the latency world's
+delay proxies listen on 127.0.0.2 (tools/latency.sh).
 
 Prints the lab's line "Fetched N with E errors", then the wall time of the whole job (index and
 photos) and of thread_version alone (what the lab's %%time cell measured). Exit status 0 if
@@ -27,11 +28,10 @@ import time
 import requests
 
 OVERRIDE_SUFFIX = ".volley.test"
-OVERRIDE_ADDR = "127.0.0.1"
 
 
-def install_resolver_override():
-    """Answer *.volley.test with 127.0.0.1; every other name goes to the system resolver.
+def install_resolver_override(addr):
+    """Answer *.volley.test with addr; every other name goes to the system resolver.
 
     urllib3 (under requests) resolves through socket.getaddrinfo, so patching that one function
     changes only where the connection goes: the URL, the Host header, SNI and the certificate
@@ -42,7 +42,7 @@ def install_resolver_override():
     def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
         name = host.decode() if isinstance(host, bytes) else host
         if name and name.rstrip(".").lower().endswith(OVERRIDE_SUFFIX):
-            host = OVERRIDE_ADDR
+            host = addr
             if family == socket.AF_INET6:
                 family = socket.AF_UNSPEC
         return real_getaddrinfo(host, port, family, type, proto, flags)
@@ -111,12 +111,13 @@ def main():
     ap.add_argument("--limit", "-n", type=int, default=0, help="only the first N photos")
     ap.add_argument("--cacert", required=True, help="CA bundle for verify=")
     ap.add_argument("--json", action="store_true", help="also print one JSON line of figures")
+    ap.add_argument("--connect-addr", default="127.0.0.1", help="where *.volley.test resolves")
     ap.add_argument("index_url")
     args = ap.parse_args()
     if args.threads < 1:
         ap.error("--threads must be at least 1")
     CA = args.cacert
-    install_resolver_override()
+    install_resolver_override(args.connect_addr)
 
     t0 = time.perf_counter()
     try:

@@ -4,7 +4,8 @@
 # keep-alive connection after 3 requests) and dnsmasq answering *.volley.test with 127.0.0.1.
 #
 #   tools/world.sh start DIR    build what is missing in DIR, start the servers, write DIR/world.env
-#   tools/world.sh stop DIR     stop the servers started in DIR (by the pids in DIR's pid files)
+#   tools/world.sh stop DIR     stop the servers started in DIR (by the pids in DIR's pid files),
+#                               and tools/latency.sh's delay proxies if any run there
 #   tools/world.sh status DIR   exit 0 if both servers of DIR are running
 #
 # Environment: WORLD_PORT_BASE (default 18400): HTTPS=base+43 HTTP=base+80 UNTRUSTED=base+44
@@ -98,6 +99,9 @@ stop_one() {
 }
 
 stop_world() {
+    # The latency world's delay proxies (tools/latency.sh) go first: they front nginx.
+    stop_one "$DIR/delayproxy-https.pid" delayproxy
+    stop_one "$DIR/delayproxy-http.pid" delayproxy
     stop_one "$DIR/nginx.pid" nginx
     stop_one "$DIR/dnsmasq.pid" dnsmasq
 }

@@ -10,6 +10,7 @@
 
 # shellcheck source=/dev/null
 . "$WORLD_ENV"
+LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 CASE=""
 CASE_DONE=1
@@ -297,4 +298,35 @@ free_port() {
 # dns_count NAME: how many queries for NAME the world's dnsmasq has logged.
 dns_count() {
     grep -c "query\[[A-Z]*\] $1 from" "$DNS_LOG" || true
+}
+
+# --- the latency world -------------------------------------------------------------------------
+
+# The delay proxy (tools/delayproxy.c; make tools builds it, make test passes its path).
+DELAYPROXY=${DELAYPROXY:-$LIB_ROOT/build/default/delayproxy}
+export DELAYPROXY
+LATENCY_ADDR=127.0.0.2
+LATENCY_ARGS=()
+
+# latency_start RTT_MS: delay proxies (tools/latency.sh) in front of the world's HTTPS and HTTP
+# ports, on $LATENCY_ADDR at the same port numbers; LATENCY_ARGS then holds the options that send
+# volley through them (the world's CA; both world names on both ports resolved to the proxies).
+# Fails the current case if they do not start. latency_stop stops them.
+latency_start() {
+    local h p
+    if ! "$LIB_ROOT/tools/latency.sh" start "$WORLD_DIR" "$1" "$LATENCY_ADDR" \
+        >"$CASE_DIR/latency.log" 2>&1; then
+        fail "$CASE" "delay proxies did not start: $(tail -n 1 "$CASE_DIR/latency.log")"
+        return 1
+    fi
+    LATENCY_ARGS=(--cacert "$CA")
+    for h in api img; do
+        for p in "$HTTPS_PORT" "$HTTP_PORT"; do
+            LATENCY_ARGS+=(--resolve "$h.volley.test:$p:$LATENCY_ADDR")
+        done
+    done
+}
+
+latency_stop() {
+    "$LIB_ROOT/tools/latency.sh" stop "$WORLD_DIR" || true
 }
