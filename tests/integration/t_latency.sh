@@ -14,7 +14,7 @@ t_fetch_rtt50() {
     latency_start 50 || return
     fixture_subset "$CASE_DIR/want" 300
     run_volley -t 2 -k 16 "${LATENCY_ARGS[@]}" -n 300 -o "$OUT" "$INDEX_URL"
-    assert_exit 0 && assert_saved "$CASE_DIR/want" img.volley.test/600 &&
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "$IMG_DIR/600" &&
         assert_summary 300 0 && assert_failure_lines 0 || return
     ((RUN_MS >= 500)) || fail "$CASE" "took $RUN_MS ms, want at least 10 round trips of 50 ms"
     pass
