@@ -41,7 +41,8 @@ struct job {
     int status;     /* last HTTP status */
     uint64_t bytes; /* body bytes of the last response */
     uint64_t start_us;
-    uint64_t req_start; /* where its request starts in the connection's request stream */
+    uint64_t deadline_us; /* --timeout of this try (redirects included); 0 until it starts */
+    uint64_t req_start;   /* where its request starts in the connection's request stream */
     uint64_t t_addr_us, t_conn_us, t_tls_us, t_first_us; /* phase ends, absolute (-w) */
     uint32_t retry_after; /* seconds, from the last response's Retry-After */
     struct timer backoff; /* armed while waiting to retry */

@@ -63,6 +63,17 @@ static void arm(struct conn *c, unsigned ms)
     reactor_timer_in(c->env->r, &c->timer, ms);
 }
 
+/* The head job's --timeout: one deadline for the whole try, from its first request to the end
+ * of its final response, so redirects share it (the worker clears it for a retry). */
+static void arm_request(struct conn *c)
+{
+    struct job *j = c->head;
+    uint64_t now = timer_now_us();
+    if (!j->deadline_us)
+        j->deadline_us = now + (uint64_t)c->env->timeout_ms * 1000;
+    arm(c, j->deadline_us > now ? (unsigned)((j->deadline_us - now + 999) / 1000) : 0);
+}
+
 /* Report err from a 0 ms timer: callers deep in a call chain never re-enter the worker. */
 static void defer_close(struct conn *c, int err)
 {
@@ -234,7 +245,10 @@ static void start_ready(struct conn *c)
         c->env->job_done(c->env->arg, c, j, 0);
         return;
     }
-    arm(c, c->env->timeout_ms);
+    if (c->head)
+        arm_request(c);
+    else
+        arm(c, c->env->idle_ms);
     flush(c);
 }
 
@@ -310,7 +324,7 @@ void conn_push(struct conn *c, struct job *j, bool flush_now)
         c->head = j;
     c->tail = j;
     if (c->inflight++ == 0 && c->state == CONN_READY)
-        arm(c, c->env->timeout_ms);
+        arm_request(c);
     int rc = append_request(c, j);
     if (rc < 0) {
         defer_close(c, rc);
@@ -338,7 +352,7 @@ static void finish_job(struct conn *c, int err)
     sink_abort(&c->sink);
     c->last_active = c->env->r->now;
     if (c->inflight)
-        arm(c, c->env->timeout_ms);
+        arm_request(c);
     else
         arm(c, c->env->idle_ms);
     c->env->job_done(c->env->arg, c, j, err);

@@ -504,7 +504,8 @@ static void on_backoff(void *arg)
 static void backoff(struct worker *w, struct job *j, uint64_t ms)
 {
     j->owner = w;
-    j->he = NULL; /* look the name up again in the cache: --resolve or DNS may differ now */
+    j->deadline_us = 0; /* a retry is a new try, with a --timeout of its own */
+    j->he = NULL;       /* look the name up again in the cache: --resolve or DNS may differ now */
     timer_init(&j->backoff, on_backoff, j);
     j->next = w->backing_off;
     w->backing_off = j;

@@ -46,6 +46,8 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                       ("/redirect/K-1").
   /redirect-rel/K     as /redirect but Location is a relative-path reference ("K-1").
   /redirect-abs/K     as /redirect but Location is an absolute URL built from Host.
+  /redirect-slow/K/MS as /redirect, but every answer (each hop and the last 200) comes MS ms
+                      after the request.
   /extra/CODE         CODE (200, 204 or 304; 200 has the body "AAA", Content-Length 3),
                       with the bytes of a second, unrequested response right behind it in
                       the same write: "HTTP/1.1 200 OK", Content-Length 4, body "EVIL".
@@ -643,6 +645,14 @@ def h_redirect_abs(conn, req, args, prefix):
     return redirect(conn, req, "%s://%s%s/redirect-abs/%d" % (scheme, host, prefix, k - 1))
 
 
+def h_redirect_slow(conn, req, args, prefix):
+    k, ms = intarg(args, 0), intarg(args, 1, 0, 60000)
+    time.sleep(ms / 1000.0)
+    if k == 0:
+        return respond(conn, req, 200, b"done")
+    return redirect(conn, req, "%s/redirect-slow/%d/%d" % (prefix, k - 1, ms))
+
+
 def h_stats(conn, req, args, prefix):
     if args and args[0] == "reset":
         conn.state.reset()
@@ -679,6 +689,7 @@ BEHAVIOURS = {
     "redirect": h_redirect,
     "redirect-rel": h_redirect_rel,
     "redirect-abs": h_redirect_abs,
+    "redirect-slow": h_redirect_slow,
     "stats": h_stats,
 }
 

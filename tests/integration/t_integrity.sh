@@ -336,7 +336,24 @@ t_index() {
         assert_stderr_has 'skipped 1 elements without "url" and 3 whose "url" is no string' && pass
 }
 
+t_timeout_redirects() {
+    begin integrity_timeout_spans_redirects
+    # --timeout bounds the whole try, redirects included: three hops of 700 ms each do not fit
+    # in 1.5 s (before, each hop had 1.5 s of its own and the URL took 2.8 s, "ok").
+    urls "$H/redirect-slow/3/700"
+    fetch -t 1 -k 1 --timeout 1.5 --retries 0
+    assert_exit 1 && assert_manifest "$H/redirect-slow/3/700" timeout_ttfb 1 &&
+        assert_slower_than_ms 1400 && assert_faster_than 3 &&
+        assert_requests /redirect-slow/3/700 1 /redirect-slow/2/700 1 /redirect-slow/0/700 0 &&
+        pass
+    begin integrity_timeout_fits_redirects
+    urls "$H/redirect-slow/2/200"
+    fetch -t 1 -k 1 --timeout 1.5 --retries 0
+    assert_exit 0 && assert_manifest "$H/redirect-slow/2/200" ok 1 && pass
+}
+
 t_excess
+t_timeout_redirects
 t_fold
 t_status_range
 t_origins
