@@ -21,8 +21,11 @@ enum job_action { JOB_SAVE, JOB_REDIRECT, JOB_HTTP_ERROR };
 /* One URL's fetch. Owned by a worker; borrowed by the connection it is queued on. */
 struct job {
     struct job *next;
-    size_t idx;                /* position in the URL list */
-    const char *url;           /* the list's string, or redirect */
+    size_t idx;         /* position in the run's URLs */
+    const char *listed; /* the URL as listed: listed_len bytes (a NUL inside is kept) */
+    size_t listed_len;
+    char *listed_own;          /* owned: listed, when the source handed it over (a stream) */
+    const char *url;           /* listed, or redirect */
     char *redirect;            /* owned: the URL being fetched after a redirect */
     char *path;                /* owned: where a SINK_FILE body is saved (outpath), else NULL */
     char *location;            /* owned: a resolved Location waiting for the body to end */

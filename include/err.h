@@ -55,7 +55,8 @@ enum vl_err {
     VL_EEXCESS = -32,        /* bytes no request in flight accounts for: connection poisoned */
     VL_EPATH_CONFLICT = -33, /* another URL of the run saves to the same file */
     VL_ESYMLINK = -34,       /* a symbolic link below -o is in the output path */
-    VL_ERR_MIN = -34,
+    VL_EURL_LONG = -35,      /* a URL over URL_MAX bytes */
+    VL_ERR_MIN = -35,
 };
 
 /* Human text for a code ("TLS: certificate not trusted"); never NULL. */

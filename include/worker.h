@@ -16,21 +16,10 @@
 #include "hostcache.h"
 #include "manifest.h"
 #include "reactor.h"
+#include "source.h"
 #include "stats.h"
 #include "tls.h"
 #include "tls_sessions.h"
-
-/* The URLs to fetch, shared by every worker; the cursor hands each out exactly once. */
-struct source {
-    char **urls; /* borrowed */
-    size_t nurls;
-    size_t n;             /* jobs: nurls x --repeat, or SIZE_MAX until the deadline */
-    uint64_t deadline_us; /* --duration: take no job after this; 0 = none */
-    atomic_size_t cursor; /* job i fetches urls[i % nurls] */
-    enum sink_kind sink;
-    FILE *errout;          /* per-URL failure lines; NULL when quiet */
-    const char *write_out; /* -w format, printed to stdout per URL; NULL for none */
-};
 
 /* What the progress line reads from other threads; written only by the worker's own. */
 struct worker_progress {

@@ -55,6 +55,7 @@ static const struct err_info table[] = {
                             "another URL of this run saves to the same file"},
     [-VL_ESYMLINK] = {"unsafe_symlink", ERRK_USAGE,
                       "a symbolic link below the -o directory is in the way (not followed)"},
+    [-VL_EURL_LONG] = {"url_too_long", ERRK_USAGE, "URL longer than 8,000 bytes"},
 };
 
 static const struct err_info *lookup(int code)

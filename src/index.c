@@ -2,6 +2,7 @@
  * from a one-URL-a-line list here or from a JSON index in json.c. */
 #include "index.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ void url_list_init(struct url_list *l)
 void url_list_free(struct url_list *l)
 {
     free(l->v);
+    free(l->len);
     free(l->arena);
     url_list_init(l);
 }
@@ -40,6 +42,7 @@ static int reserve_v(struct url_list *l)
 {
     size_t cap;
     char **v;
+    size_t *len;
 
     if (l->n < l->cap)
         return 0;
@@ -47,9 +50,12 @@ static int reserve_v(struct url_list *l)
     if (cap > SIZE_MAX / sizeof(*v))
         return VL_ENOMEM;
     v = realloc(l->v, cap * sizeof(*v));
-    if (!v)
+    if (v)
+        l->v = v;
+    len = v ? realloc(l->len, cap * sizeof(*len)) : NULL;
+    if (!len)
         return VL_ENOMEM;
-    l->v = v;
+    l->len = len;
     l->cap = cap;
     return 0;
 }
@@ -91,6 +97,7 @@ int url_list_add(struct url_list *l, const char *s, size_t len)
         memcpy(dst, s, len);
     dst[len] = '\0';
     l->arena_len += len + 1;
+    l->len[l->n] = len;
     l->v[l->n++] = dst;
     return 0;
 }
@@ -100,30 +107,69 @@ static int is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/* The line collected so far is complete: trimmed (which also drops the CR of a CRLF), then
+ * given to cb unless blank or a comment. */
+static int emit(struct line_splitter *ls, line_cb cb, void *arg)
+{
+    size_t b = 0, e = ls->len;
+    bool cut = ls->cut;
+
+    ls->len = 0;
+    ls->cut = false;
+    if (cut) /* over LIST_LINE_MAX: passed on untrimmed, to fail as too long whatever its blanks */
+        return cb(arg, ls->line, e);
+    while (b < e && is_blank(ls->line[b]))
+        b++;
+    while (e > b && is_blank(ls->line[e - 1]))
+        e--;
+    if (b == e || ls->line[b] == '#')
+        return 0;
+    return cb(arg, ls->line + b, e - b);
+}
+
+int line_splitter_feed(struct line_splitter *ls, const char *p, size_t n, line_cb cb, void *arg)
+{
+    while (n > 0) {
+        const char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n, room = sizeof(ls->line) - ls->len;
+        /* Past LIST_LINE_MAX bytes the line can only fail as too long: keep no more of it. */
+        memcpy(ls->line + ls->len, p, take < room ? take : room);
+        ls->len += take < room ? take : room;
+        ls->cut |= take > room;
+        if (!nl)
+            return 0;
+        int rc = emit(ls, cb, arg);
+        if (rc != 0)
+            return rc;
+        p = nl + 1;
+        n -= take + 1;
+    }
+    return 0;
+}
+
+int line_splitter_end(struct line_splitter *ls, line_cb cb, void *arg)
+{
+    return ls->len ? emit(ls, cb, arg) : 0;
+}
+
+static int add_line(void *arg, const char *s, size_t n)
+{
+    return url_list_add(arg, s, n);
+}
+
 int index_from_lines(const char *buf, size_t len, struct url_list *out)
 {
     size_t n0 = out->n, a0 = out->arena_len;
-    size_t pos = 0;
+    struct line_splitter *ls = calloc(1, sizeof(*ls));
+    int rc = ls ? line_splitter_feed(ls, buf, len, add_line, out) : VL_ENOMEM;
 
-    while (pos < len) {
-        const char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        size_t b = pos, e = end;
-
-        pos = nl ? end + 1 : len;
-        /* Trimming also drops the CR of a CRLF line ending. */
-        while (b < e && is_blank(buf[b]))
-            b++;
-        while (e > b && is_blank(buf[e - 1]))
-            e--;
-        if (b == e || buf[b] == '#')
-            continue;
-        if (url_list_add(out, buf + b, e - b) < 0) {
-            /* Entries are appended at the arena's end: cutting back drops this call's adds. */
-            out->n = n0;
-            out->arena_len = a0;
-            return VL_ENOMEM;
-        }
+    if (rc == 0)
+        rc = line_splitter_end(ls, add_line, out);
+    free(ls);
+    if (rc < 0) {
+        /* Entries are appended at the arena's end: cutting back drops this call's adds. */
+        out->n = n0;
+        out->arena_len = a0;
     }
-    return 0;
+    return rc;
 }

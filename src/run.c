@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <ares.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "err.h"
 #include "hostcache.h"
 #include "index.h"
+#include "linefeed.h"
 #include "outdir.h"
 #include "pathclaim.h"
 #include "report.h"
@@ -39,6 +42,8 @@ struct run {
     struct worker *workers;
     unsigned nworkers;
     struct url_list urls;
+    int input_fd;                 /* -i, or -1 */
+    struct linefeed *feed;        /* -i streamed, or NULL */
     struct index_skipped skipped; /* elements of the JSON index that held no URL */
     struct pathclaims claims;     /* with -o */
     struct stats setup;           /* the index fetch's connection figures */
@@ -92,51 +97,71 @@ static int watch_signals(struct run *run)
     return reactor_watch(&run->workers[0].r, &run->sig_io, REACTOR_READ);
 }
 
-static int read_all(FILE *f, char **out, size_t *len)
+/* A list file up to this size is read whole before the fetch: it costs milliseconds, and the
+ * progress line then knows the total. */
+#define LIST_READ_WHOLE (64 << 20)
+
+/* Whether the -i list on fd is streamed: read while it is fetched, in bounded memory. Pipes,
+ * devices and large files are, on a single pass; --repeat, --duration, --hold and --sweep go
+ * round the list, so they read it whole first. */
+static bool list_streams(const struct config *cfg, int fd)
 {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
+    struct stat st;
+    bool small = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= LIST_READ_WHOLE;
+    return !small && cfg->repeat <= 1 && !cfg->duration_ms && !cfg->hold_ms && !cfg->sweep;
+}
+
+static int add_url(void *arg, const char *s, size_t n)
+{
+    return url_list_add(arg, s, n);
+}
+
+/* Read the whole list from fd into run->urls, a line at a time. Returns 0 or -errno. */
+static int read_list(struct run *run, int fd)
+{
+    struct line_splitter *ls = calloc(1, sizeof(*ls));
+    char *buf = malloc(1 << 16);
+    int rc = ls && buf ? 0 : -ENOMEM;
+    for (ssize_t n = 1; rc == 0 && n > 0;) {
+        n = read(fd, buf, 1 << 16);
+        if (n < 0 && errno != EINTR)
+            rc = -errno;
+        else if (n > 0 && line_splitter_feed(ls, buf, (size_t)n, add_url, &run->urls) < 0)
+            rc = -ENOMEM;
     }
-    if (!buf || ferror(f)) {
-        free(buf);
-        return -1;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
+    if (rc == 0 && line_splitter_end(ls, add_url, &run->urls) < 0)
+        rc = -ENOMEM;
+    free(buf);
+    free(ls);
+    return rc;
 }
 
 static int load_list(struct run *run)
 {
-    const char *path = run->cfg.input;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char *buf;
-    size_t len;
-    if (!f || read_all(f, &buf, &len) < 0) {
-        fprintf(stderr, "volley: -i %s: %s\n", path, strerror(errno));
-        if (f && f != stdin)
-            fclose(f);
+    const struct config *cfg = &run->cfg;
+    bool in = strcmp(cfg->input, "-") == 0;
+    run->input_fd = in ? STDIN_FILENO : open(cfg->input, O_RDONLY | O_CLOEXEC);
+    if (run->input_fd < 0) {
+        fprintf(stderr, "volley: -i %s: %s\n", cfg->input, strerror(errno));
         return EXIT_USAGE;
     }
-    if (f != stdin)
-        fclose(f);
-    int rc = index_from_lines(buf, len, &run->urls);
-    free(buf);
+    if (list_streams(cfg, run->input_fd)) {
+        /* Enough lines waiting to keep every connection busy; a line is at most 64 KiB. */
+        size_t waiting = (size_t)cfg->threads * cfg->conns * cfg->pipeline * 2;
+        struct linefeed_opts o = {run->input_fd,
+                                  waiting < 1024 ? 1024 : waiting,
+                                  cfg->shard_k,
+                                  cfg->shard_n,
+                                  cfg->limit,
+                                  wake_worker,
+                                  run};
+        run->feed = linefeed_new(&o);
+        return run->feed ? 0 : EXIT_FAILED;
+    }
+    int rc = read_list(run, run->input_fd);
     if (rc < 0) {
-        fprintf(stderr, "volley: -i %s: %s\n", path, err_str(rc));
-        return EXIT_FAILED;
+        fprintf(stderr, "volley: -i %s: %s\n", cfg->input, strerror(-rc));
+        return rc == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
     }
     return 0;
 }
@@ -145,7 +170,9 @@ static int load_list(struct run *run)
 static int load_index(struct run *run)
 {
     char *one[1] = {(char *)run->cfg.index_url};
-    struct source src = {.urls = one, .nurls = 1, .n = 1, .sink = SINK_MEMORY, .errout = stderr};
+    size_t len[1] = {strlen(run->cfg.index_url)};
+    struct source src = {
+        .urls = one, .lens = len, .nurls = 1, .n = 1, .sink = SINK_MEMORY, .errout = stderr};
     struct worker *w = &run->workers[0];
     atomic_init(&src.cursor, 0);
     worker_run(w, &src);
@@ -416,6 +443,9 @@ static void summarise(struct run *run, struct run_result *res, const struct rusa
 
 static void teardown(struct run *run)
 {
+    linefeed_free(run->feed); /* first: its reader wakes the workers */
+    if (run->input_fd > STDIN_FILENO)
+        close(run->input_fd);
     if (run->sig_io.fd > 0)
         close(run->sig_io.fd);
     if (run->sh.manifest_fd >= 0)
@@ -437,34 +467,47 @@ static void teardown(struct run *run)
 }
 
 /* Hand the list to the threads and wait for them; the progress line runs beside them. */
-static void fetch(struct run *run, struct run_result *res, size_t n)
+/* The fetch phase's source: the list in memory (its first n URLs, gone round --repeat times,
+ * or until --duration ends, or -t x -k of them for --hold), or the streamed list. */
+static void source_init(struct run *run, struct source *src, size_t n)
 {
     const struct config *cfg = &run->cfg;
     size_t jobs = cfg->duration_ms ? SIZE_MAX : n * cfg->repeat;
     if (cfg->hold_ms) /* one connection per job, -t x -k of them */
         jobs = (size_t)cfg->threads * cfg->conns;
-    struct source src = {.urls = run->urls.v,
-                         .nurls = n,
-                         .n = jobs,
-                         .sink = cfg->output_dir ? SINK_FILE : SINK_DISCARD,
-                         .errout = cfg->quiet ? NULL : stderr,
-                         .write_out = cfg->write_out};
+    *src = (struct source){.urls = run->urls.v,
+                           .lens = run->urls.len,
+                           .nurls = n,
+                           .n = n ? jobs : 0,
+                           .feed = run->feed,
+                           .sink = cfg->output_dir ? SINK_FILE : SINK_DISCARD,
+                           .errout = cfg->quiet ? NULL : stderr,
+                           .write_out = cfg->write_out};
     if (cfg->duration_ms)
-        src.deadline_us = timer_now_us() + cfg->duration_ms * 1000ULL;
-    atomic_init(&src.cursor, 0);
+        src->deadline_us = timer_now_us() + cfg->duration_ms * 1000ULL;
+    atomic_init(&src->cursor, 0);
+}
+
+/* Hand the URLs to the threads and wait for them; the progress line runs beside them. */
+static void fetch(struct run *run, struct run_result *res, size_t n)
+{
+    const struct config *cfg = &run->cfg;
+    struct source src;
+    source_init(run, &src, n);
     res->info.rss_base_kb = procstat_rss_kb();
     struct progress prog;
-    bool show = cfg->progress == 1 && n > 0;
-    if (show)
+    bool show = cfg->progress == 1 && (n > 0 || run->feed);
+    if (show) /* no total for a stream, --duration or --hold */
         progress_start(&prog, run->workers, run->nworkers,
-                       jobs == SIZE_MAX || cfg->hold_ms ? 0 : jobs, stderr);
-    if (n > 0)
+                       run->feed || src.n == SIZE_MAX || cfg->hold_ms ? 0 : src.n, stderr);
+    if (n > 0 || run->feed)
         fetch_all(run, &src);
     if (show)
         progress_stop(&prog);
-    /* URLs of the run: all of them, or with --duration/--hold, as many as were taken. */
-    size_t taken = atomic_load(&src.cursor);
-    res->info.urls = cfg->duration_ms || cfg->hold_ms ? (taken < jobs ? taken : jobs) : jobs;
+    /* URLs of the run: all of them (so that those a signal left are "not started"), or with a
+     * stream, --duration or --hold, as many as were taken. */
+    bool counted = run->feed || cfg->duration_ms || cfg->hold_ms;
+    res->info.urls = counted ? source_taken(&src) : src.n;
 }
 
 int run_once(const struct config *cfg, struct run_result *res)
@@ -477,6 +520,7 @@ int run_once(const struct config *cfg, struct run_result *res)
     procstat_reset_peak();
     memset(res, 0, sizeof(*res));
     run->cfg = *cfg;
+    run->input_fd = -1;
     url_list_init(&run->urls);
     uint64_t t0 = timer_now_us();
     int rc = setup(run);
@@ -485,12 +529,17 @@ int run_once(const struct config *cfg, struct run_result *res)
     if (rc == 0 && atomic_load(&run->sh.stop) == 0) {
         size_t n = shard(&run->urls, cfg->shard_k, cfg->shard_n);
         if (cfg->limit >= 0 && (size_t)cfg->limit < n)
-            n = (size_t)cfg->limit;
+            n = (size_t)cfg->limit; /* a stream applies --shard and -n itself */
         fetch(run, res, n);
         res->info.wall_s = (double)(timer_now_us() - t0) / 1e6;
         summarise(run, res, &ru0);
         res->ran = true;
         rc = res->total.failed ? EXIT_FAILED : 0;
+        int lerr = run->feed ? linefeed_error(run->feed) : 0;
+        if (lerr) {
+            fprintf(stderr, "volley: -i %s: reading stopped: %s\n", cfg->input, strerror(lerr));
+            rc = EXIT_FAILED;
+        }
         if (res->total.manifest_errors) {
             fprintf(stderr, "volley: --manifest %s: %llu lines could not be written: %s\n",
                     cfg->manifest, (unsigned long long)res->total.manifest_errors,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "index.h"
 #include "outpath.h"
 #include "pathclaim.h"
 #include "procstat.h"
@@ -17,7 +18,6 @@
 #include "retry.h"
 
 #define MAX_REDIRECTS 5
-#define URL_MAX 8000       /* bytes; what servers accept in a request line is about this */
 #define LIMIT_REQUEUES 100 /* client-limit requeues per URL before it fails */
 #define LIMIT_BACKOFF_MS 50
 #define GRACE_MS 2000
@@ -46,6 +46,7 @@ static struct job *job_new(struct worker *w)
 
 static void job_free(struct worker *w, struct job *j)
 {
+    free(j->listed_own);
     free(j->redirect);
     free(j->path);
     free(j->location);
@@ -92,8 +93,8 @@ static void finish(struct worker *w, struct job *j, int err)
         w->busy--;
         return;
     }
-    const char *url = src->urls[j->idx % src->nurls];
-    size_t url_len = strlen(url);
+    const char *url = j->listed;
+    size_t url_len = j->listed_len;
     if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY &&
         result_manifest(w->sh->manifest_fd, url, url_len, j, err, us) < 0) {
         w->stats.manifest_errors++;
@@ -150,7 +151,73 @@ static int claim_path(struct worker *w, struct job *j)
     return pathclaims_claim(w->sh->claims, j->path, url_identity_hash(&j->u));
 }
 
-/* Next job: one waiting to be routed again, else a new one from the cursor. */
+/* What j's URL is fit for before any request: parsed (a -i line may also be a bare host name
+ * for --dns-only), with its output path claimed. Returns 0 or the failure. */
+static int prepare(struct worker *w, struct job *j)
+{
+    /* Longer URLs are refused here, each on its own, rather than failing the connection (and
+     * every request pipelined on it) when their request will not fit its buffer. */
+    if (j->listed_len > URL_MAX)
+        return VL_EURL_LONG;
+    if (url_parse(j->url, j->listed_len, &j->u) == 0) {
+        /* A path that would leave -o, or that another URL saves to, fails before a request. */
+        int rc = claim_path(w, j);
+        j->origin = url_origin_hash(&j->u);
+        return rc;
+    }
+    if (w->sh->cfg->dns_only && !memchr(j->url, '\0', j->listed_len)) {
+        j->u.host = j->url;
+        j->u.host_len = j->listed_len;
+        return 0;
+    }
+    return VL_EURL;
+}
+
+/* --resume: a URL the manifest says is saved whole is skipped; its file stays claimed, so no
+ * other URL of this run may overwrite it. */
+static bool skip_done(struct worker *w, struct source_item *it)
+{
+    const struct strmap_entry *done = w->sh->done ? manifest_find(w->sh->done, it->url) : NULL;
+    if (!done)
+        return false;
+    if (w->sh->claims)
+        pathclaims_claim(w->sh->claims, done->str, done->num);
+    w->stats.skipped++;
+    free(it->owned);
+    return true;
+}
+
+/* A job for item: 1 with *out set, 0 when it ended at once (its failure counted), -1 when out
+ * of memory. */
+static int start_job(struct worker *w, struct source_item *it, uint64_t now, struct job **out)
+{
+    struct job *j = job_new(w);
+    if (!j) {
+        free(it->owned);
+        return -1;
+    }
+    w->busy++;
+    w->taken++;
+    j->idx = it->idx;
+    j->attempts = 1;
+    j->url = j->listed = it->url;
+    j->listed_len = it->len;
+    j->listed_own = it->owned;
+    j->sink = w->src->sink;
+    /* Paced jobs count from when they were due, not when sent (coordinated omission). */
+    j->start_us = w->due_interval_us ? w->next_due_us : now;
+    w->next_due_us += w->due_interval_us;
+    j->connect_only = w->sh->cfg->hold_idle;
+    int rc = prepare(w, j);
+    if (rc < 0) {
+        finish(w, j, rc);
+        return 0;
+    }
+    *out = j;
+    return 1;
+}
+
+/* Next job: one waiting to be routed again, else a new one from the source. */
 static struct job *take(struct worker *w)
 {
     if (w->ready_head) {
@@ -165,13 +232,10 @@ static struct job *take(struct worker *w)
     unsigned cap = cfg->dns_only ? (cfg->dns_concurrency ? cfg->dns_concurrency : w->nconns)
                                  : w->nconns * cfg->pipeline;
     while (!w->exhausted && w->busy < cap) {
-        /* --hold: -k connections per thread, each kept after its one request. */
-        if (cfg->hold_ms && w->taken >= w->nconns) {
-            w->exhausted = true;
-            break;
-        }
         uint64_t now = timer_now_us();
-        if (w->src->deadline_us && now >= w->src->deadline_us) {
+        /* --hold: -k connections per thread, each kept after its one request; --duration. */
+        if ((cfg->hold_ms && w->taken >= w->nconns) ||
+            (w->src->deadline_us && now >= w->src->deadline_us)) {
             w->exhausted = true;
             break;
         }
@@ -179,55 +243,24 @@ static struct job *take(struct worker *w)
             reactor_timer_in(&w->r, &w->pace, (w->next_due_us - now + 999) / 1000);
             return NULL; /* not yet due: the pace timer calls fill again */
         }
-        size_t idx = atomic_fetch_add_explicit(&w->src->cursor, 1, memory_order_relaxed);
-        if (idx >= w->src->n) {
+        struct source_item it;
+        enum source_rc rc = source_next(w->src, w->id, &it);
+        if (rc == SOURCE_WAIT)
+            return NULL; /* the list is still being read: woken when a line comes */
+        if (rc == SOURCE_END) {
             w->exhausted = true;
             break;
         }
-        const char *url = w->src->urls[idx % w->src->nurls];
-        const struct strmap_entry *done = w->sh->done ? manifest_find(w->sh->done, url) : NULL;
-        if (done) {
-            /* Its file stays claimed: no other URL of this run may overwrite it. */
-            if (w->sh->claims)
-                pathclaims_claim(w->sh->claims, done->str, done->num);
-            w->stats.skipped++;
+        if (skip_done(w, &it))
             continue;
-        }
-        struct job *j = job_new(w);
-        if (!j) {
-            w->exhausted = true; /* out of memory: stop taking work, finish what we have */
+        struct job *j;
+        int started = start_job(w, &it, now, &j);
+        if (started > 0)
+            return j;
+        if (started < 0) {
+            w->exhausted = true; /* out of memory: finish what we have */
             break;
         }
-        w->busy++;
-        w->taken++;
-        j->idx = idx;
-        j->attempts = 1;
-        j->url = url;
-        j->sink = w->src->sink;
-        /* Paced jobs count from when they were due, not when sent (coordinated omission). */
-        j->start_us = w->due_interval_us ? w->next_due_us : now;
-        w->next_due_us += w->due_interval_us;
-        j->connect_only = w->sh->cfg->hold_idle;
-        size_t ulen = strlen(j->url);
-        /* Longer URLs are refused here, each on its own, rather than failing the connection
-         * (and every request pipelined on it) when their request will not fit its buffer. */
-        if (ulen <= URL_MAX && url_parse(j->url, ulen, &j->u) == 0) {
-            /* A path that would leave -o, or that another URL saves to, fails here, before it
-             * costs a request. */
-            int rc = claim_path(w, j);
-            if (rc < 0) {
-                finish(w, j, rc);
-                continue;
-            }
-            j->origin = url_origin_hash(&j->u);
-            return j;
-        }
-        if (w->sh->cfg->dns_only) {
-            j->u.host = j->url; /* -i with one host name a line */
-            j->u.host_len = strlen(j->url);
-            return j;
-        }
-        finish(w, j, VL_EURL);
     }
     check_done(w);
     return NULL;

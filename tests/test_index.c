@@ -509,6 +509,72 @@ static void test_lines(void **state)
     url_list_free(&l);
 }
 
+/* The splitter fed the same list in every way it can arrive: whole, byte by byte, and cut at
+ * every point; a NUL stays in its line (length kept), and a line over LIST_LINE_MAX is passed
+ * on cut, untrimmed. */
+struct got {
+    char line[4][80];
+    size_t len[4], n;
+};
+
+static int collect(void *arg, const char *s, size_t n)
+{
+    struct got *g = arg;
+    if (g->n == 4 || n > sizeof(g->line[0]))
+        return n > sizeof(g->line[0]) ? (int)n : -1;
+    memcpy(g->line[g->n], s, n);
+    g->len[g->n++] = n;
+    return 0;
+}
+
+static void test_splitter_arrivals(void **state)
+{
+    static const char s[] = "  http://a/1\r\n#c\nhttp://b/\0x\n\n\thttp://c/3 \nhttp://d/4";
+    size_t n = sizeof(s) - 1;
+
+    (void)state;
+    for (size_t cut = 0; cut <= n; cut++) {
+        struct line_splitter *ls = calloc(1, sizeof(*ls));
+        struct got g = {.n = 0};
+        assert_int_equal(line_splitter_feed(ls, s, cut, collect, &g), 0);
+        assert_int_equal(line_splitter_feed(ls, s + cut, n - cut, collect, &g), 0);
+        assert_int_equal(line_splitter_end(ls, collect, &g), 0);
+        assert_int_equal(g.n, 4);
+        assert_int_equal(g.len[1], 11);
+        assert_memory_equal(g.line[1], "http://b/\0x", 11);
+        assert_memory_equal(g.line[0], "http://a/1", 10);
+        assert_memory_equal(g.line[2], "http://c/3", 10);
+        assert_memory_equal(g.line[3], "http://d/4", 10);
+        free(ls);
+    }
+}
+
+static int count_long(void *arg, const char *s, size_t n)
+{
+    size_t *seen = arg;
+    *seen = n;
+    return s[0] == ' ' ? 0 : -1; /* the cut line comes untrimmed */
+}
+
+static void test_splitter_long_line(void **state)
+{
+    struct line_splitter *ls = calloc(1, sizeof(*ls));
+    char chunk[4096];
+    size_t seen = 0;
+
+    (void)state;
+    memset(chunk, 'a', sizeof(chunk));
+    chunk[0] = ' ';
+    assert_int_equal(line_splitter_feed(ls, chunk, sizeof(chunk), count_long, &seen), 0);
+    chunk[0] = 'a';
+    for (int i = 0; i < 40; i++) /* 160 KiB without a newline: memory stays LIST_LINE_MAX */
+        assert_int_equal(line_splitter_feed(ls, chunk, sizeof(chunk), count_long, &seen), 0);
+    assert_int_equal(seen, 0);
+    assert_int_equal(line_splitter_feed(ls, "\n", 1, count_long, &seen), 0);
+    assert_int_equal(seen, LIST_LINE_MAX);
+    free(ls);
+}
+
 static void test_lines_guarded(void **state)
 {
     static const char s[] = "http://a/1\nhttp://b/2  ";
@@ -603,6 +669,8 @@ static void test_rollback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_splitter_arrivals),
+        cmocka_unit_test(test_splitter_long_line),
         cmocka_unit_test(test_placeholder_url),
         cmocka_unit_test(test_placeholder_other_fields),
         cmocka_unit_test(test_nested_url_not_taken),

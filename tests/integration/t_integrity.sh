@@ -103,6 +103,89 @@ t_unwritable() {
     assert_exit 2 && assert_stderr_has "cannot write in $ro/sub: Permission denied" &&
         assert_requests /ok/10 0 /ok/11 0 && pass
 }
+# --- lists of any size --------------------------------------------------------------------------
+
+# rss_kb: the resident memory of the volley started by start_bg, in KiB.
+rss_kb() {
+    local pid
+    pid=$(pgrep -P "$VOLLEY_PID" | head -n 1)
+    awk '/^VmRSS:/ {print $2}' "/proc/${pid:-0}/status" 2>/dev/null || echo 0
+}
+
+# served TARGET: how many times the fault server has seen TARGET since its counters were reset.
+served() {
+    fs /stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"].get(sys.argv[1], 0))' "$1"
+}
+
+t_streams() {
+    begin integrity_stream_starts_at_once
+    # A list on a pipe is fetched while it is read: the first URL is requested while the writer
+    # still holds the pipe open (before, volley read to the end first).
+    local fifo=$CASE_DIR/fifo
+    mkfifo "$fifo"
+    fs /stats/reset >/dev/null
+    start_bg -t 1 -k 2 -o "$OUT" --manifest "$CASE_DIR/manifest" -i "$fifo"
+    exec 7>"$fifo"
+    echo "$H/ok/10" >&7
+    until_bg '(($(served /ok/10) == 1))' || { exec 7>&-; return; }
+    echo "$H/ok/11" >&7
+    exec 7>&-
+    wait_bg
+    assert_exit 0 && assert_manifest "$H/ok/10" ok 1 "$H/ok/11" ok 1 && assert_bodies && pass
+
+    begin integrity_stream_bounded_memory
+    # An endless list (yes URL | volley -i -) starts at once and runs in bounded memory.
+    fs /stats/reset >/dev/null
+    printf '%q ' "$VOLLEY" -t 1 -k 4 -i - >"$CASE_DIR/cmd"
+    yes "$H/ok/10" | timeout --foreground -k 5 60 "$VOLLEY" -q -t 1 -k 4 -i - \
+        >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr" &
+    VOLLEY_PID=$!
+    BG_T0=$(date +%s%N)
+    until_bg '(($(served /ok/10) >= 200))' || return
+    local r1 r2
+    r1=$(rss_kb)
+    sleep 2
+    r2=$(rss_kb)
+    kill -INT "$(pgrep -P "$VOLLEY_PID" | head -n 1)"
+    wait_bg
+    assert_exit 130 && ((r2 < 60000 && r2 - r1 < 8000)) && pass ||
+        fail "$CASE" "resident memory $r1 KiB, then $r2 KiB 2 s later: want bounded"
+
+    begin integrity_dev_zero_bounded
+    # One endless line of NUL bytes: bounded memory, and a signal still stops it.
+    printf '%q ' "$VOLLEY" -i /dev/zero >"$CASE_DIR/cmd"
+    start_bg -t 1 -k 1 -i /dev/zero
+    sleep 1.5
+    r1=$(rss_kb)
+    kill -INT "$(pgrep -P "$VOLLEY_PID" | head -n 1)"
+    wait_bg
+    assert_exit 130 && ((r1 > 0 && r1 < 60000)) && pass ||
+        fail "$CASE" "resident memory $r1 KiB after 1.5 s of /dev/zero"
+
+    begin integrity_nul_in_line
+    # A NUL inside a line makes that URL bad_url (before, the shorter URL was fetched).
+    fs /stats/reset >/dev/null
+    printf '%s\0%s\n%s\n' "$H/ok/10" "/evil" "$H/ok/11" >"$CASE_DIR/list"
+    run_volley -t 1 -k 1 --json --manifest "$CASE_DIR/manifest" -o "$OUT" -i - \
+        < <(cat "$CASE_DIR/list") # a pipe: the streamed reader
+    assert_exit 1 && assert_requests /ok/10 0 /ok/11 1 &&
+        manifest_has "l['error'] == 'bad_url' and l['url'] == '$H/ok/10\\x00/evil'" &&
+        assert_failures bad_url=1 || return
+    # The same from a file (read whole, not streamed).
+    rm -f "$CASE_DIR/manifest"
+    fs /stats/reset >/dev/null
+    run_volley -t 1 -k 1 --json --manifest "$CASE_DIR/manifest" -o "$OUT" -i "$CASE_DIR/list"
+    assert_exit 1 && assert_requests /ok/10 0 /ok/11 1 &&
+        manifest_has "l['error'] == 'bad_url' and l['url'] == '$H/ok/10\\x00/evil'" && pass
+
+    begin integrity_line_over_limit
+    # A line over 64 KiB is cut there and fails as url_too_long, with a manifest line.
+    { printf '%s/' "$H/ok/10"; head -c 70000 /dev/zero | tr '\0' a; echo; echo "$H/ok/11"; } \
+        >"$CASE_DIR/list"
+    run_volley -t 1 -k 1 --manifest "$CASE_DIR/manifest" -o "$OUT" -i - < <(cat "$CASE_DIR/list")
+    assert_exit 1 && manifest_has "l['error'] == 'url_too_long' and len(l['url']) == 65536" &&
+        manifest_has "l['ok'] and l['url'] == '$H/ok/11'" && pass
+}
 
 t_excess() {
     begin integrity_excess_after_200
@@ -231,7 +314,7 @@ if not text.endswith("\n"):
     sys.exit("manifest does not end with a newline")
 lines = [json.loads(x) for x in text.splitlines()]
 if not any(eval(sys.argv[2], {"os": os}, {"l": l}) for l in lines):
-    sys.exit("no manifest line with %s in %r" % (sys.argv[2], lines)[:400])
+    sys.exit(("no manifest line with %s in %r" % (sys.argv[2], lines))[:300])
 EOF2
     ) && return 0
     fail "$CASE" "$(echo "$msg" | tail -n 1)"
@@ -256,7 +339,7 @@ t_manifest() {
     printf '%s\n%s\n%s\n' "$long" "$ctl" "$H/ok/11" >"$CASE_DIR/urls"
     fetch -t 1 -k 1 -o "$OUT"
     assert_exit 1 && [[ $(wc -l <"$CASE_DIR/manifest") == 3 ]] &&
-        manifest_has "l['error'] == 'bad_url' and len(l['url']) == len('$long')" &&
+        manifest_has "l['error'] == 'url_too_long' and len(l['url']) == len('$long')" &&
         manifest_has "l['error'] == 'bad_url' and l['url'].endswith('\\x01' * 2000)" &&
         manifest_has "l['ok'] and l['url'] == '$H/ok/11'" || fail "$CASE" "want 3 lines"
     [[ $CASE_DONE == 0 ]] && pass
@@ -362,5 +445,6 @@ t_human
 t_index
 t_shared_dir
 t_unwritable
+t_streams
 
 exit 0
