@@ -5,8 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CLI_DEFAULT_INDEX "https://jsonplaceholder.typicode.com/photos"
+#define MAX_THREADS 64 /* -t; thread ids index 64-bit masks (hostcache, linefeed) */
 
 struct resolve_entry {
     char host[256];
@@ -60,7 +62,7 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
  * a message naming the option, the problem and the fix in err. */
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
 void cli_free(struct config *cfg);
-/* The --help text. */
-const char *cli_usage(void);
+/* Print the --help text, made from the same table that parses the options. */
+void cli_usage(FILE *out);
 
 #endif

@@ -6,8 +6,35 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
+
+/* ASCII lowercase: host names, field names and the tokens compared with them are ASCII. */
+static inline char text_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The value of a hex digit, or -1. */
+static inline int text_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (unsigned char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* FNV-1a 64 over n bytes, going on from h (start with TEXT_HASH_INIT); with fold, ASCII
+ * letters hash as lowercase, for names compared case-insensitively. */
+#define TEXT_HASH_INIT 14695981039346656037ULL
+
+static inline uint64_t text_hash(uint64_t h, const char *s, size_t n, bool fold)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)(fold ? text_lower(s[i]) : s[i])) * 1099511628211ULL;
+    return h;
+}
 
 /* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes: no overlong forms, surrogates or
  * code points over U+10FFFF), or 0 if the bytes there are not one. */

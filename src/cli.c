@@ -4,146 +4,187 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 
-#define MAX_THREADS 64
 #define MAX_CONNS 50000
 
-enum {
-    OPT_FIELD = 256,
-    OPT_CACERT,
-    OPT_INSECURE,
-    OPT_DNS_SERVER,
-    OPT_RESOLVE,
-    OPT_MAX_SIZE,
-    OPT_TIMEOUT,
-    OPT_CONNECT_TIMEOUT,
-    OPT_JSON,
-    OPT_PIPELINE,
-    OPT_RETRIES,
-    OPT_RETRY_MAX_TIME,
-    OPT_MANIFEST,
-    OPT_RESUME,
-    OPT_RPC,
-    OPT_REPEAT,
-    OPT_DURATION,
-    OPT_BIND,
-    OPT_STRICT,
-    OPT_HOLD,
-    OPT_HOLD_IDLE,
-    OPT_HOLD_PING,
-    OPT_DNS_ONLY,
-    OPT_DNS_CONC,
-    OPT_RATE,
-    OPT_SWEEP,
-    OPT_PLOT,
-    OPT_SHARD,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS
+/* How an option's value is read into struct config. */
+enum opt_kind {
+    O_TRUE,    /* bool: set */
+    O_SET,     /* int: set to lo (--progress 1, --no-progress 0) */
+    O_COUNT,   /* int: one more each time (-v) */
+    O_UINT,    /* unsigned in lo..hi */
+    O_LLONG,   /* long long in lo..hi */
+    O_SECONDS, /* unsigned milliseconds, from seconds > 0 (2.5 allowed) */
+    O_SIZE,    /* uint64_t bytes, k/M/G suffixes */
+    O_STR,     /* const char *, borrowed from argv */
+    O_NAME,    /* const char *, not empty */
+    O_CUSTOM,  /* parse(config, value) */
+    O_HELP,
+    O_VERSION,
 };
 
-static const struct option options[] = {
-    {"threads", required_argument, NULL, 't'},
-    {"conns", required_argument, NULL, 'k'},
-    {"limit", required_argument, NULL, 'n'},
-    {"output", required_argument, NULL, 'o'},
-    {"input", required_argument, NULL, 'i'},
-    {"field", required_argument, NULL, OPT_FIELD},
-    {"cacert", required_argument, NULL, OPT_CACERT},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
-    {"resolve", required_argument, NULL, OPT_RESOLVE},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"pipeline", required_argument, NULL, OPT_PIPELINE},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX_TIME},
-    {"manifest", required_argument, NULL, OPT_MANIFEST},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"requests-per-conn", required_argument, NULL, OPT_RPC},
-    {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"bind", required_argument, NULL, OPT_BIND},
-    {"strict", no_argument, NULL, OPT_STRICT},
-    {"hold", required_argument, NULL, OPT_HOLD},
-    {"hold-idle", no_argument, NULL, OPT_HOLD_IDLE},
-    {"hold-ping", required_argument, NULL, OPT_HOLD_PING},
-    {"dns-only", no_argument, NULL, OPT_DNS_ONLY},
-    {"dns-concurrency", required_argument, NULL, OPT_DNS_CONC},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"sweep", required_argument, NULL, OPT_SWEEP},
-    {"plot", required_argument, NULL, OPT_PLOT},
-    {"write-out", required_argument, NULL, 'w'},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+/* One option: it drives getopt, the checks, the error text and --help alike. */
+struct opt {
+    const char *name;
+    char shortc;
+    enum opt_kind kind;
+    size_t off; /* offsetof(struct config, field) */
+    unsigned long long lo, hi;
+    const char *arg;    /* the value's name in --help, or NULL for none */
+    const char *help;   /* --help text; "\n" continues on the next line */
+    const char *expect; /* what a bad value should have been */
+    int (*parse)(struct config *c, const char *arg);
+    const char *section; /* a heading printed before this option, or NULL */
 };
 
-const char *cli_usage(void)
+static int parse_resolve(struct config *c, const char *arg);
+static int parse_rate(struct config *c, const char *arg);
+static int parse_shard(struct config *c, const char *arg);
+
+/* Every field by name, so that what an entry leaves out is zero without a warning. */
+#define O(name_, short_, kind_, field_, lo_, hi_, arg_, help_, expect_)                            \
+    .name = name_, .shortc = short_, .kind = kind_, .off = offsetof(struct config, field_),        \
+    .lo = lo_, .hi = hi_, .arg = arg_, .help = help_, .expect = expect_
+
+static const struct opt opts[] = {
+    {O("threads", 't', O_UINT, threads, 1, MAX_THREADS, "N",
+       "reactor threads (default: number of CPUs)", "a whole number from 1 to 64")},
+    {O("conns", 'k', O_UINT, conns, 1, MAX_CONNS, "N", "connections per thread (default 8)",
+       "a whole number from 1 to 50000 (connections per thread)")},
+    {O("limit", 'n', O_LLONG, limit, 0, 1ULL << 62, "N", "only the first N URLs of the index",
+       "a whole number")},
+    {O("output", 'o', O_STR, output_dir, 0, 0, "DIR", "save each body as DIR/<host[:port]>/<path>",
+       NULL)},
+    {O("input", 'i', O_STR, input, 0, 0, "FILE",
+       "URL list, one a line, instead of an index ('-' = stdin)", NULL)},
+    {O("field", 0, O_NAME, field, 0, 0, "NAME", "index field holding the URL (default url)",
+       "a field name such as url")},
+    {O("cacert", 0, O_STR, cacert, 0, 0, "FILE", "CA bundle (default: the system bundle)", NULL)},
+    {O("insecure", 0, O_TRUE, insecure, 0, 0, NULL, "do not verify certificates (warns)", NULL)},
+    {O("dns-server", 0, O_STR, dns_servers, 0, 0, "LIST", "DNS servers, IP[:PORT][,...]", NULL)},
+    {O("resolve", 0, O_CUSTOM, resolve, 0, 0, "H:P:A",
+       "use address A for host H, port P (repeatable)",
+       "HOST:PORT:ADDRESS, e.g. example.com:443:127.0.0.1"),
+     .parse = parse_resolve},
+    {O("max-size", 0, O_SIZE, max_size, 0, 0, "BYTES",
+       "largest body accepted (default 1 GiB; k, M, G suffixes)", "bytes, e.g. 1048576 or 64M")},
+    {O("timeout", 0, O_SECONDS, timeout_ms, 0, 0, "SEC",
+       "one try of a URL, redirects included (default 30)", "seconds > 0, e.g. 30 or 2.5")},
+    {O("connect-timeout", 0, O_SECONDS, connect_timeout_ms, 0, 0, "SEC",
+       "TCP connect, then TLS handshake, each (default 10)", "seconds > 0, e.g. 10")},
+    {O("pipeline", 0, O_UINT, pipeline, 1, 64, "N", "requests in flight per connection (default 1)",
+       "a whole number from 1 to 64")},
+    {O("retries", 0, O_UINT, retries, 0, 100, "N",
+       "retries for what can heal: connect errors, resets, timeouts,\n"
+       "5xx, 408, 429 (default 3; backoff with jitter, Retry-After)",
+       "a whole number from 0 to 100")},
+    {O("retry-max-time", 0, O_SECONDS, retry_max_time_ms, 0, 0, "SEC",
+       "start no retry later than SEC after a URL's first try", "seconds > 0, e.g. 60")},
+    {O("manifest", 0, O_STR, manifest, 0, 0, "FILE",
+       "append one JSON line per URL (url, status, bytes, attempts,\n"
+       "ms, error, path) as results come in",
+       NULL)},
+    {O("resume", 0, O_TRUE, resume, 0, 0, NULL,
+       "skip URLs the manifest says are saved whole (needs -o and\n--manifest)", NULL)},
+    {O("requests-per-conn", 0, O_UINT, requests_per_conn, 1, 1000000000, "N",
+       "close each connection after N requests (1 = churn)", "a whole number >= 1"),
+     .section = "Stress testing:"},
+    {O("repeat", 0, O_UINT, repeat, 1, 1000000, "R", "go through the URL list R times",
+       "a whole number from 1 to 1000000")},
+    {O("duration", 0, O_SECONDS, duration_ms, 0, 0, "SEC",
+       "repeat the URL list until SEC have passed", "seconds > 0, e.g. 30")},
+    {O("rate", 0, O_CUSTOM, rate, 0, 0, "N",
+       "N requests (or lookups) per second across all threads;\n"
+       "latency counts from when each was due",
+       "requests per second > 0"),
+     .parse = parse_rate},
+    {O("hold", 0, O_SECONDS, hold_ms, 0, 0, "SEC",
+       "open -t x -k connections, hold them SEC, then close", "seconds > 0, e.g. 30")},
+    {O("hold-idle", 0, O_TRUE, hold_idle, 0, 0, NULL, "with --hold: handshake only, no request",
+       NULL)},
+    {O("hold-ping", 0, O_SECONDS, hold_ping_ms, 0, 0, "SEC",
+       "with --hold: a request on each connection every SEC", "seconds > 0, e.g. 5")},
+    {O("dns-only", 0, O_TRUE, dns_only, 0, 0, NULL,
+       "resolve the list's host names (or one name a line with -i)", NULL)},
+    {O("dns-concurrency", 0, O_UINT, dns_concurrency, 1, 100000, "N",
+       "lookups in flight per thread with --dns-only (default -k)", "a whole number >= 1")},
+    {O("bind", 0, O_STR, bind, 0, 0, "LIST", "source addresses A[,B...] or a range A-B", NULL)},
+    {O("strict", 0, O_TRUE, strict, 0, 0, NULL,
+       "refuse, instead of lowering -k, when open files run short", NULL)},
+    {O("sweep", 0, O_STR, sweep, 0, 0, "LIST",
+       "run at each level: TxK items (2x64) or total connections", NULL),
+     .section = "Presentation:"},
+    {O("plot", 0, O_STR, plot, 0, 0, "FILE.svg", "with --sweep: chart of wall time and requests/s",
+       NULL)},
+    {O("write-out", 'w', O_STR, write_out, 0, 0, "FMT",
+       "per URL: %{url} %{http_code} %{size} %{time_total}\n"
+       "%{time_dns} %{time_connect} %{time_tls} %{time_ttfb}",
+       NULL)},
+    {O("shard", 0, O_CUSTOM, shard_k, 0, 0, "K/N", "only URLs whose position modulo N is K",
+       "K/N with 0 <= K < N, e.g. 0/4"),
+     .parse = parse_shard},
+    {O("progress", 0, O_SET, progress, 1, 0, NULL, "live progress line (default: when a terminal)",
+       NULL)},
+    {O("no-progress", 0, O_SET, progress, 0, 0, NULL, "no progress line", NULL)},
+    {O("json", 0, O_TRUE, json, 0, 0, NULL, "print the summary as one JSON object", NULL)},
+    {O("quiet", 'q', O_TRUE, quiet, 0, 0, NULL, "no per-URL failure lines", NULL)},
+    {O("verbose", 'v', O_COUNT, verbose, 0, 0, NULL, "a line on stderr for every URL fetched, too",
+       NULL)},
+    {O("help", 'h', O_HELP, threads, 0, 0, NULL, "this text", NULL)},
+    {O("version", 'V', O_VERSION, threads, 0, 0, NULL, "versions of volley and its libraries",
+       NULL)},
+};
+
+#undef O
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* One option's --help lines: "  -t, --threads N         text", continuations aligned. */
+static void usage_opt(struct buf_writer *w, const struct opt *o)
 {
-    return "usage: volley [options] [INDEX_URL]\n"
-           "Fetch a JSON index, then every URL it lists, over HTTP/1.1 keep-alive connections.\n"
-           "INDEX_URL defaults to " CLI_DEFAULT_INDEX "\n\n"
-           "  -t, --threads N         reactor threads (default: number of CPUs)\n"
-           "  -k, --conns N           connections per thread (default 8)\n"
-           "  -n, --limit N           only the first N URLs of the index\n"
-           "  -o, --output DIR        save each body as DIR/<host>/<path>\n"
-           "  -i, --input FILE        URL list, one a line, instead of an index ('-' = stdin)\n"
-           "      --field NAME        index field holding the URL (default url)\n"
-           "      --cacert FILE       CA bundle (default: the system bundle)\n"
-           "      --insecure          do not verify certificates (warns)\n"
-           "      --dns-server LIST   DNS servers, IP[:PORT][,...]\n"
-           "      --resolve H:P:A     use address A for host H, port P (repeatable)\n"
-           "      --max-size BYTES    largest body accepted (default 1 GiB; k, M, G suffixes)\n"
-           "      --timeout SEC       one try of a URL, redirects included (default 30)\n"
-           "      --connect-timeout SEC  TCP connect, then TLS handshake, each (default 10)\n"
-           "      --pipeline N        requests in flight per connection (default 1)\n"
-           "      --retries N         retries for what can heal: connect errors, resets, "
-           "timeouts,\n"
-           "                          5xx, 408, 429 (default 3; backoff with jitter, Retry-After)\n"
-           "      --retry-max-time SEC  start no retry later than SEC after a URL's first try\n"
-           "      --manifest FILE     append one JSON line per URL (url, status, bytes, attempts,\n"
-           "                          ms, error, path) as results come in\n"
-           "      --resume            skip URLs the manifest says are saved whole (needs -o and\n"
-           "                          --manifest)\n"
-           "Stress testing:\n"
-           "      --requests-per-conn N  close each connection after N requests (1 = churn)\n"
-           "      --repeat R          go through the URL list R times\n"
-           "      --duration SEC      repeat the URL list until SEC have passed\n"
-           "      --rate N            N requests (or lookups) per second across all threads;\n"
-           "                          latency counts from when each was due\n"
-           "      --hold SEC          open -t x -k connections, hold them SEC, then close\n"
-           "      --hold-idle         with --hold: handshake only, no request\n"
-           "      --hold-ping SEC     with --hold: a request on each connection every SEC\n"
-           "      --dns-only          resolve the list's host names (or one name a line with -i)\n"
-           "      --dns-concurrency N lookups in flight per thread with --dns-only (default -k)\n"
-           "      --bind LIST         source addresses A[,B...] or a range A-B\n"
-           "      --strict            refuse, instead of lowering -k, when open files run short\n"
-           "Presentation:\n"
-           "      --sweep LIST        run at each level: TxK items (2x64) or total connections\n"
-           "      --plot FILE.svg     with --sweep: chart of wall time and requests/s\n"
-           "  -w, --write-out FMT     per URL: %{url} %{http_code} %{size} %{time_total}\n"
-           "                          %{time_dns} %{time_connect} %{time_tls} %{time_ttfb}\n"
-           "      --shard K/N         only URLs whose position modulo N is K\n"
-           "      --progress | --no-progress  live progress line (default: when a terminal)\n"
-           "      --json              print the summary as one JSON object\n"
-           "  -q, --quiet             no per-URL failure lines\n"
-           "  -v, --verbose           a line on stderr for every URL fetched, too\n"
-           "  -h, --help              this text\n"
-           "  -V, --version           versions of volley and its libraries\n"
-           "Exit status: 0 all fetched, 1 some failed, 2 bad usage or setup.\n";
+    char head[64];
+    int n = snprintf(head, sizeof(head), "  %c%c%s --%s%s%s", o->shortc ? '-' : ' ',
+                     o->shortc ? o->shortc : ' ', o->shortc ? "," : " ", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+    buf_put(w, head, (size_t)n);
+    /* The text starts at column 26, or two spaces after a longer head. */
+    for (int pad = n < 25 ? 26 - n : 2; pad > 0; pad--)
+        buf_put(w, " ", 1);
+    for (const char *p = o->help, *nl; p; p = nl ? nl + 1 : NULL) {
+        nl = strchr(p, '\n');
+        buf_put(w, p, nl ? (size_t)(nl - p) : strlen(p));
+        BUF_PUT_LIT(w, "\n");
+        if (nl)
+            BUF_PUT_LIT(w, "                          ");
+    }
+}
+
+void cli_usage(FILE *out)
+{
+    char text[8192];
+    struct buf_writer w = {text, sizeof(text), 0, true};
+
+    BUF_PUT_LIT(&w, "usage: volley [options] [INDEX_URL]\n"
+                    "Fetch a JSON index, then every URL it lists, over HTTP/1.1 keep-alive "
+                    "connections.\nINDEX_URL defaults to " CLI_DEFAULT_INDEX "\n\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (opts[i].section) {
+            buf_put(&w, opts[i].section, strlen(opts[i].section));
+            BUF_PUT_LIT(&w, "\n");
+        }
+        usage_opt(&w, &opts[i]);
+    }
+    BUF_PUT_LIT(&w, "Exit status: 0 all fetched, 1 some failed, 2 bad usage or setup.\n");
+    fwrite(text, 1, w.len, out);
 }
 
 static void defaults(struct config *c)
@@ -162,12 +203,6 @@ static void defaults(struct config *c)
     c->retries = 3;
     c->repeat = 1;
     c->progress = -1;
-}
-
-static int bad(char *err, size_t errlen, const char *opt, const char *val, const char *why)
-{
-    snprintf(err, errlen, "%s '%s': %s", opt, val, why);
-    return VL_EUSAGE;
 }
 
 static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
@@ -253,189 +288,134 @@ static int parse_resolve(struct config *c, const char *arg)
     return 0;
 }
 
-static int parse_opt(struct config *c, int opt, const char *arg, char *err, size_t errlen)
+static int parse_rate(struct config *c, const char *arg)
 {
+    char *end;
+    c->rate = strtod(arg, &end);
+    return *end || end == arg || !(c->rate > 0) || c->rate > 1e7 ? -1 : 0;
+}
+
+static int parse_shard(struct config *c, const char *arg)
+{
+    char *slash, *end = NULL;
+    errno = 0;
+    unsigned long k = strtoul(arg, &slash, 10), n = 0;
+    if (*slash == '/')
+        n = strtoul(slash + 1, &end, 10);
+    if (errno || slash == arg || *slash != '/' || *end || n == 0 || n > 1000000 || k >= n)
+        return -1;
+    c->shard_k = (unsigned)k;
+    c->shard_n = (unsigned)n;
+    return 0;
+}
+
+/* Store arg into the config field o names. Returns 0, or -1 for a value o does not take. */
+static int apply(struct config *c, const struct opt *o, const char *arg)
+{
+    char *field = (char *)c + o->off;
     unsigned long long v;
-    switch (opt) {
-    case 't':
-        if (parse_uint(arg, 1, MAX_THREADS, &v) < 0)
-            return bad(err, errlen, "-t/--threads", arg, "expected a whole number from 1 to 64");
-        c->threads = (unsigned)v;
+    switch (o->kind) {
+    case O_TRUE:
+        *(bool *)field = true;
         return 0;
-    case 'k':
-        if (parse_uint(arg, 1, MAX_CONNS, &v) < 0)
-            return bad(err, errlen, "-k/--conns", arg,
-                       "expected a whole number from 1 to 50000 (connections per thread)");
-        c->conns = (unsigned)v;
+    case O_SET:
+        *(int *)field = (int)o->lo;
         return 0;
-    case 'n':
-        if (parse_uint(arg, 0, (1ULL << 62), &v) < 0)
-            return bad(err, errlen, "-n/--limit", arg, "expected a whole number");
-        c->limit = (long long)v;
+    case O_COUNT:
+        ++*(int *)field;
         return 0;
-    case 'o':
-        c->output_dir = arg;
+    case O_UINT:
+    case O_LLONG:
+        if (parse_uint(arg, o->lo, o->hi, &v) < 0)
+            return -1;
+        if (o->kind == O_UINT)
+            *(unsigned *)field = (unsigned)v;
+        else
+            *(long long *)field = (long long)v;
         return 0;
-    case 'i':
-        c->input = arg;
-        return 0;
-    case OPT_FIELD:
+    case O_SECONDS:
+        return parse_seconds(arg, (unsigned *)field);
+    case O_SIZE:
+        return parse_size(arg, (uint64_t *)field);
+    case O_NAME:
         if (!*arg)
-            return bad(err, errlen, "--field", arg, "expected a field name such as url");
-        c->field = arg;
+            return -1;
+        /* fall through */
+    case O_STR:
+        *(const char **)field = arg;
         return 0;
-    case OPT_CACERT:
-        c->cacert = arg;
-        return 0;
-    case OPT_INSECURE:
-        c->insecure = true;
-        return 0;
-    case OPT_DNS_SERVER:
-        c->dns_servers = arg;
-        return 0;
-    case OPT_RESOLVE:
-        if (parse_resolve(c, arg) < 0)
-            return bad(err, errlen, "--resolve", arg,
-                       "expected HOST:PORT:ADDRESS, e.g. example.com:443:127.0.0.1");
-        return 0;
-    case OPT_MAX_SIZE:
-        if (parse_size(arg, &c->max_size) < 0)
-            return bad(err, errlen, "--max-size", arg, "expected bytes, e.g. 1048576 or 64M");
-        return 0;
-    case OPT_TIMEOUT:
-        if (parse_seconds(arg, &c->timeout_ms) < 0)
-            return bad(err, errlen, "--timeout", arg, "expected seconds > 0, e.g. 30 or 2.5");
-        return 0;
-    case OPT_CONNECT_TIMEOUT:
-        if (parse_seconds(arg, &c->connect_timeout_ms) < 0)
-            return bad(err, errlen, "--connect-timeout", arg, "expected seconds > 0, e.g. 10");
-        return 0;
-    case OPT_PIPELINE:
-        if (parse_uint(arg, 1, 64, &v) < 0)
-            return bad(err, errlen, "--pipeline", arg, "expected a whole number from 1 to 64");
-        c->pipeline = (unsigned)v;
-        return 0;
-    case OPT_RETRIES:
-        if (parse_uint(arg, 0, 100, &v) < 0)
-            return bad(err, errlen, "--retries", arg, "expected a whole number from 0 to 100");
-        c->retries = (unsigned)v;
-        return 0;
-    case OPT_RETRY_MAX_TIME:
-        if (parse_seconds(arg, &c->retry_max_time_ms) < 0)
-            return bad(err, errlen, "--retry-max-time", arg, "expected seconds > 0, e.g. 60");
-        return 0;
-    case OPT_MANIFEST:
-        c->manifest = arg;
-        return 0;
-    case OPT_RESUME:
-        c->resume = true;
-        return 0;
-    case OPT_RPC:
-        if (parse_uint(arg, 1, 1000000000, &v) < 0)
-            return bad(err, errlen, "--requests-per-conn", arg, "expected a whole number >= 1");
-        c->requests_per_conn = (unsigned)v;
-        return 0;
-    case OPT_REPEAT:
-        if (parse_uint(arg, 1, 1000000, &v) < 0)
-            return bad(err, errlen, "--repeat", arg, "expected a whole number from 1 to 1000000");
-        c->repeat = (unsigned)v;
-        return 0;
-    case OPT_DURATION:
-        if (parse_seconds(arg, &c->duration_ms) < 0)
-            return bad(err, errlen, "--duration", arg, "expected seconds > 0, e.g. 30");
-        return 0;
-    case OPT_BIND:
-        c->bind = arg;
-        return 0;
-    case OPT_STRICT:
-        c->strict = true;
-        return 0;
-    case OPT_HOLD:
-        if (parse_seconds(arg, &c->hold_ms) < 0)
-            return bad(err, errlen, "--hold", arg, "expected seconds > 0, e.g. 30");
-        return 0;
-    case OPT_HOLD_IDLE:
-        c->hold_idle = true;
-        return 0;
-    case OPT_HOLD_PING:
-        if (parse_seconds(arg, &c->hold_ping_ms) < 0)
-            return bad(err, errlen, "--hold-ping", arg, "expected seconds > 0, e.g. 5");
-        return 0;
-    case OPT_DNS_ONLY:
-        c->dns_only = true;
-        return 0;
-    case OPT_DNS_CONC:
-        if (parse_uint(arg, 1, 100000, &v) < 0)
-            return bad(err, errlen, "--dns-concurrency", arg, "expected a whole number >= 1");
-        c->dns_concurrency = (unsigned)v;
-        return 0;
-    case OPT_RATE: {
-        char *end;
-        c->rate = strtod(arg, &end);
-        if (*end || !(c->rate > 0) || c->rate > 1e7)
-            return bad(err, errlen, "--rate", arg, "expected requests per second > 0");
-        return 0;
+    case O_CUSTOM:
+        return o->parse(c, arg);
+    default:
+        return -1;
     }
-    case OPT_SWEEP:
-        c->sweep = arg;
-        return 0;
-    case OPT_PLOT:
-        c->plot = arg;
-        return 0;
-    case 'w':
-        c->write_out = arg;
-        return 0;
-    case OPT_SHARD: {
-        char *slash, *end = NULL;
-        errno = 0;
-        unsigned long k = strtoul(arg, &slash, 10), n = 0;
-        if (*slash == '/')
-            n = strtoul(slash + 1, &end, 10);
-        if (errno || slash == arg || *slash != '/' || *end || n == 0 || n > 1000000 || k >= n)
-            return bad(err, errlen, "--shard", arg, "expected K/N with 0 <= K < N, e.g. 0/4");
-        c->shard_k = (unsigned)k;
-        c->shard_n = (unsigned)n;
-        return 0;
+}
+
+/* The option getopt_long reported as opt (a short letter, or 256 + its index in opts). */
+static const struct opt *find_opt(int opt)
+{
+    if (opt >= 256 && (size_t)(opt - 256) < NOPTS)
+        return &opts[opt - 256];
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].shortc && opts[i].shortc == opt)
+            return &opts[i];
+    return NULL;
+}
+
+/* getopt_long's tables, from opts: every long name, and ":t:k:..." for the short ones. */
+static void getopt_tables(struct option *longs, char *shorts)
+{
+    size_t k = 0;
+    shorts[k++] = ':';
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
+        longs[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+                                   o->shortc ? o->shortc : (int)(256 + i)};
+        if (o->shortc) {
+            shorts[k++] = o->shortc;
+            if (o->arg)
+                shorts[k++] = ':';
+        }
     }
-    case OPT_PROGRESS:
-        c->progress = 1;
-        return 0;
-    case OPT_NO_PROGRESS:
-        c->progress = 0;
-        return 0;
-    case OPT_JSON:
-        c->json = true;
-        return 0;
-    case 'q':
-        c->quiet = true;
-        return 0;
-    case 'v':
-        c->verbose++;
-        return 0;
-    }
-    snprintf(err, errlen, "unknown option; see volley --help");
+    longs[NOPTS] = (struct option){NULL, 0, NULL, 0};
+    shorts[k] = '\0';
+}
+
+/* Act on one option: CLI_RUN to go on, CLI_HELP/CLI_VERSION, or VL_EUSAGE with err filled. */
+static int take_opt(struct config *cfg, const struct opt *o, const char *arg, char *err,
+                    size_t errlen)
+{
+    if (o->kind == O_HELP || o->kind == O_VERSION)
+        return o->kind == O_HELP ? CLI_HELP : CLI_VERSION;
+    if (apply(cfg, o, arg) == 0)
+        return CLI_RUN;
+    char name[48];
+    if (o->shortc)
+        snprintf(name, sizeof(name), "-%c/--%s", o->shortc, o->name);
+    else
+        snprintf(name, sizeof(name), "--%s", o->name);
+    snprintf(err, errlen, "%s '%s': expected %s", name, arg, o->expect);
     return VL_EUSAGE;
 }
 
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
 {
+    struct option longs[NOPTS + 1];
+    char shorts[2 * NOPTS + 2];
+    int opt;
     defaults(cfg);
+    getopt_tables(longs, shorts);
     optind = 1;
     opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":t:k:n:o:i:w:qvhV", options, NULL)) != -1) {
-        if (opt == 'h')
-            return CLI_HELP;
-        if (opt == 'V')
-            return CLI_VERSION;
-        if (opt == '?' || opt == ':') {
-            const char *o = argv[optind - 1];
-            snprintf(err, errlen, "%s: %s; see volley --help", o,
+    while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        const struct opt *o = opt == '?' || opt == ':' ? NULL : find_opt(opt);
+        if (!o) {
+            snprintf(err, errlen, "%s: %s; see volley --help", argv[optind - 1],
                      opt == ':' ? "missing value" : "unknown option");
             return VL_EUSAGE;
         }
-        int rc = parse_opt(cfg, opt, optarg, err, errlen);
-        if (rc < 0)
+        int rc = take_opt(cfg, o, optarg, err, errlen);
+        if (rc != CLI_RUN)
             return rc;
     }
     if (optind < argc - 1) {

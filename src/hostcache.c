@@ -7,15 +7,11 @@
 #include <strings.h>
 
 #include "err.h"
+#include "text.h"
 
 static uint64_t hash(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the lowercased name */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211ULL;
-    }
-    return h;
+    return text_hash(TEXT_HASH_INIT, s, len, true); /* names are case-insensitive */
 }
 
 int hostcache_init(struct hostcache *hc, hostcache_wake_cb wake, void *wake_arg)

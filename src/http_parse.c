@@ -2,6 +2,7 @@
  * The head parser re-scans from the start on every call; the body decoder is a byte-wise state
  * machine that keeps everything it needs in struct http_body. */
 #include "http_parse.h"
+#include "text.h"
 
 #include <limits.h>
 #include <string.h>
@@ -229,18 +230,13 @@ void http_unfold(char *head, size_t len)
     }
 }
 
-static char ascii_lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* ASCII case-insensitive equality; field names and the tokens compared here are ASCII. */
 static bool ieq(const char *a, size_t alen, const char *b, size_t blen)
 {
     if (alen != blen)
         return false;
     for (size_t i = 0; i < alen; i++)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+        if (text_lower(a[i]) != text_lower(b[i]))
             return false;
     return true;
 }
@@ -439,14 +435,6 @@ void http_body_init(struct http_body *b, enum http_framing framing, uint64_t len
     b->done = framing == HTTP_BODY_NONE || (framing == HTTP_BODY_LENGTH && length == 0);
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (unsigned char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The size line ended: data follows, or trailers after the last-chunk (RFC 9112 section 7.1). */
 static int size_done(struct http_body *b)
 {
@@ -468,7 +456,7 @@ static int end_size_line(struct http_body *b, unsigned char c)
 /* chunk-size = 1*HEXDIG, then optional BWS (section 7.1.1) before ";" or the line end. */
 static int step_size(struct http_body *b, unsigned char c)
 {
-    int d = hex_value(c);
+    int d = text_hex_digit(c);
 
     if (d >= 0 && b->state != CH_SIZE_WS) {
         if (b->remaining > MAX_CHUNK_SIZE >> 4)

@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "index.h"
+#include "text.h"
 
 #define NONE ((size_t)-1)
 
@@ -353,18 +354,10 @@ static int hex4(const char *s, uint32_t *v)
 {
     *v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = s[i];
-        uint32_t x;
-
-        if (c >= '0' && c <= '9')
-            x = (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            x = (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            x = (uint32_t)(c - 'A' + 10);
-        else
+        int x = text_hex_digit((unsigned char)s[i]);
+        if (x < 0)
             return -1;
-        *v = *v << 4 | x;
+        *v = *v << 4 | (uint32_t)x;
     }
     return 0;
 }
@@ -434,7 +427,7 @@ static int unescape(struct doc *d, const jsmntok_t *k, size_t *olen)
         d->scratch_cap = end - i;
     }
     while (i < end) {
-        uint32_t cp;
+        uint32_t cp = 0;
         int used;
 
         if (b[i] != '\\') {

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     char err[512];
     int rc = cli_parse(argc, argv, &cfg, err, sizeof(err));
     if (rc == CLI_HELP || rc == CLI_VERSION) {
-        rc == CLI_HELP ? (void)fputs(cli_usage(), stdout) : print_version();
+        rc == CLI_HELP ? cli_usage(stdout) : print_version();
         return 0;
     }
     if (rc < 0) {

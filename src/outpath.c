@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "text.h"
 
 #define NAME_MAX_BYTES 255 /* NAME_MAX on Linux file systems */
 
@@ -17,17 +18,6 @@ static bool unsafe_byte(unsigned char c)
     return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode one segment (RFC 3986 section 2.1) into dst (NAME_MAX_BYTES bytes), storing at
  * most that many and counting all in *dlen. Returns -1 for a bad escape or an unsafe byte. */
 static int decode_seg(const char *s, size_t n, char *dst, size_t *dlen)
@@ -37,8 +27,8 @@ static int decode_seg(const char *s, size_t n, char *dst, size_t *dlen)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? text_hex_digit((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? text_hex_digit((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi << 4 | lo);
@@ -98,7 +88,7 @@ static int put_origin(struct buf_writer *w, const struct url *u)
     if (len < 0)
         return -2;
     for (int i = 0; i < len; i++)
-        name[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i]);
+        name[i] = text_lower(name[i]);
     buf_put(w, name, (size_t)len);
     buf_put(w, "/", 1);
     return 0;

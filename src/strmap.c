@@ -4,12 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 static uint64_t hash_of(const char *s)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return text_hash(TEXT_HASH_INIT, s, strlen(s), false);
 }
 
 void strmap_init(struct strmap *m)

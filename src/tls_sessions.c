@@ -1,5 +1,6 @@
 /* tls_sessions.c: a small hash of TLS sessions per host:port, owned by one reactor thread. */
 #include "tls_sessions.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,7 @@ void tls_sessions_fini(struct tls_sessions *ts)
 struct tls_session_entry *tls_sessions_get(struct tls_sessions *ts, const char *host, size_t len,
                                            uint16_t port)
 {
-    uint64_t h = port;
-    for (size_t i = 0; i < len; i++)
-        h = h * 31 + (unsigned char)(host[i] | 0x20);
+    uint64_t h = text_hash(TEXT_HASH_INIT ^ port, host, len, true);
     struct tls_session_entry **b = &ts->buckets[h % TLS_SESSIONS_BUCKETS];
     for (struct tls_session_entry *e = *b; e; e = e->next)
         if (e->port == port && strncasecmp(e->host, host, len) == 0 && e->host[len] == '\0')

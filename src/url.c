@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "text.h"
 
 #define IPV6_TEXT_MAX 45 /* INET6_ADDRSTRLEN - 1 */
 
@@ -418,23 +419,14 @@ int url_resolve(const struct url *base, const char *ref, size_t ref_len, char *o
 
 uint32_t url_origin_hash(const struct url *u)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)u->scheme; /* FNV-1a */
-    for (size_t i = 0; i < u->host_len; i++) {
-        unsigned char c = (unsigned char)u->host[i];
-        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 16777619u;
-    }
-    return (h ^ u->port) * 16777619u;
+    uint64_t h = text_hash(TEXT_HASH_INIT ^ (uint64_t)u->scheme, u->host, u->host_len, true);
+    h = (h ^ u->port) * 1099511628211ULL;
+    return (uint32_t)(h ^ h >> 32);
 }
 
 uint64_t url_identity_hash(const struct url *u)
 {
-    uint64_t h = 14695981039346656037ULL ^ (uint64_t)u->scheme; /* FNV-1a 64 */
-    for (size_t i = 0; i < u->host_len; i++) {
-        unsigned char c = (unsigned char)u->host[i];
-        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 1099511628211ULL;
-    }
+    uint64_t h = text_hash(TEXT_HASH_INIT ^ (uint64_t)u->scheme, u->host, u->host_len, true);
     h = (h ^ u->port) * 1099511628211ULL;
-    for (size_t i = 0; i < u->path_len; i++)
-        h = (h ^ (unsigned char)u->path[i]) * 1099511628211ULL;
-    return h;
+    return text_hash(h, u->path, u->path_len, false);
 }

@@ -44,6 +44,34 @@ t_version() {
     } && pass
 }
 
+t_options_agree() {
+    begin usage_options_agree
+    # --help, the man page's OPTIONS and the README name the same options: all three come from,
+    # or are checked against, the one table in cli.c.
+    local top msg
+    top=$(cd "$(dirname "$0")/../.." && pwd)
+    run_volley --help
+    assert_exit 0 || return
+    msg=$(python3 - "$CASE_DIR/stdout" "$top/volley.1" "$top/README.md" 2>&1 <<'EOF2'
+import re, sys
+helptext, man, readme = (open(p).read() for p in sys.argv[1:4])
+opts = set(re.findall(r"^  (?:-\w, |    )--([a-z-]+)", helptext, re.M))
+if len(opts) < 30:
+    sys.exit("only %d options in --help" % len(opts))
+sec = man[man.index(".SH OPTIONS"):man.index(".SH OUTPUT")].split("\n")
+heads = [sec[i + 1].replace("\\-", "-") for i, l in enumerate(sec) if l == ".TP"]
+manopts = {m.group(1) for h in heads for m in [re.search(r"--([a-z-]+)", h)] if m}
+missing = sorted(opts - manopts)
+extra = sorted(manopts - opts)
+lost = sorted(o for o in opts if "--" + o not in readme)
+if missing or extra or lost:
+    sys.exit("not in the man page: %s; only in the man page: %s; not in README: %s"
+             % (missing, extra, lost))
+EOF2
+    ) && pass || fail "$CASE" "$msg"
+}
+
 t_missing_cacert_named
+t_options_agree
 t_help
 t_version
