@@ -56,6 +56,7 @@ $(BUILD):
 
 deps:
 	@tools/deps.sh
+	@V="$(V)" tools/mbedtls.sh
 
 unit: $(UNITS)
 	@tools/run-unit.sh $(UNITS)
