@@ -52,7 +52,8 @@ enum vl_err {
     VL_ESYS = -29,           /* other system call failure */
     VL_ECLIENT_PORTS = -30,  /* EADDRNOTAVAIL: no ephemeral port left for this destination */
     VL_ECLIENT_BUFS = -31,   /* ENOBUFS/ENOMEM from the kernel: socket buffers exhausted */
-    VL_ERR_MIN = -31,
+    VL_ETLS_TOO_BIG = -32,   /* a handshake message larger than mbedTLS's record buffer */
+    VL_ERR_MIN = -32,
 };
 
 /* Human text for a code ("TLS: certificate not trusted"); never NULL. */

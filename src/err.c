@@ -49,6 +49,9 @@ static const struct err_info table[] = {
                            "addresses)"},
     [-VL_ECLIENT_BUFS] = {"client_buffers", ERRK_CLIENT,
                           "client limit: kernel socket buffers exhausted"},
+    [-VL_ETLS_TOO_BIG] = {"tls_too_big", ERRK_TLS,
+                          "TLS: a handshake message over 16 KB (a certificate chain too long for "
+                          "mbedTLS)"},
 };
 
 static const struct err_info *lookup(int code)
