@@ -1,9 +1,12 @@
-/* TLS over nonblocking sockets with mbedTLS. The CA chain is parsed once and shared read-only;
+/* TLS over nonblocking sockets with mbedTLS. The CA chain is parsed once (the system bundle by
+ * the first connection that needs it) and shared read-only;
  * each reactor thread has its own DRBG and ssl config (so no lock guards the RNG); each
  * connection has its own context whose bio reads and writes the socket directly. */
 #ifndef VOLLEY_TLS_H
 #define VOLLEY_TLS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,15 +19,21 @@
 #include "err.h"
 
 struct tls_shared {
-    mbedtls_x509_crt ca;
+    mbedtls_x509_crt ca; /* read only once ca_done is seen set */
+    const char *cafile;  /* borrowed; NULL for the system bundle */
     bool insecure;
+    pthread_mutex_t ca_lock; /* one thread parses the bundle, the others wait for it */
+    atomic_bool ca_done;
+    int ca_rc;        /* 0 or VL_EUSAGE, once ca_done */
+    char ca_err[300]; /* why the bundle did not load, or "" */
 };
 
 struct tls_thread {
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     mbedtls_ssl_config conf;
-    bool verify; /* certificates are checked (no --insecure) */
+    struct tls_shared *shared; /* borrowed */
+    bool verify;               /* certificates are checked (no --insecure) */
 };
 
 /* A saved session for resumption with one host: a TLS 1.2 ticket or id, or a TLS 1.3 ticket. */
@@ -53,13 +62,19 @@ struct tls_conn {
     unsigned char ip[16];
 };
 
-/* Load the CA bundle (cafile, or the system bundle when NULL). With insecure no CA is needed.
- * Returns 0, or VL_EUSAGE with a message naming the file and the fix in err. */
+/* Set up mbedTLS for the process and load cafile (borrowed: it must outlive s) now, or note
+ * that the system bundle is to be loaded when the first https connection starts; with insecure
+ * and no cafile no CA is needed. Returns 0, or VL_EUSAGE with a message naming the file and the
+ * fix in err (VL_ETLS if mbedTLS cannot start). Call before any thread uses s. */
 int tls_shared_init(struct tls_shared *s, const char *cafile, bool insecure, char *err,
                     size_t errlen);
+/* Why the system bundle could not be loaded (https URLs then failed as not trusted), or NULL.
+ * Read it after the threads that used s are done. */
+const char *tls_shared_ca_error(const struct tls_shared *s);
 void tls_shared_fini(struct tls_shared *s);
 
-int tls_thread_init(struct tls_thread *t, const struct tls_shared *s);
+/* A reactor thread's DRBG and ssl config, borrowing s (which it loads the CA bundle into). */
+int tls_thread_init(struct tls_thread *t, struct tls_shared *s);
 void tls_thread_fini(struct tls_thread *t);
 
 void tls_session_init(struct tls_session *ts);

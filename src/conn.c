@@ -156,8 +156,10 @@ static void start_handshake(struct conn *c)
     if (!c->tls)
         c->tls = calloc(1, sizeof(*c->tls));
     struct tls_session *s = c->env->session(c->env->arg, c);
-    if (!c->tls || tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s) < 0) {
-        defer_close(c, VL_ENOMEM);
+    int rc = c->tls ? tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s)
+                    : VL_ENOMEM;
+    if (rc < 0) {
+        defer_close(c, rc);
         return;
     }
     c->secure = true;

@@ -7,7 +7,7 @@ set -eu
 
 BUILD="gcc make pkg-config libc-ares-dev libjsmn-dev libcmocka-dev"
 BUILD="$BUILD dpkg-dev bzip2 xz-utils patch debian-archive-keyring"
-WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2"
+WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2 strace"
 FUZZ="clang libclang-rt-14-dev"
 EXTRA="${DEPS_EXTRA:-}"
 

@@ -74,6 +74,45 @@ t_ip_literal_mismatch() {
         assert_failed_url "$(head -n 1 "$CASE_DIR/urls")" "does not match the host name" && pass
 }
 
+# The system CA bundle is read when the first https connection starts: never by a plain-http run.
+t_lazy_bundle() {
+    begin tls_system_bundle_read_lazily
+    local bundle=/etc/ssl/certs/ca-certificates.crt
+    [[ -r $bundle ]] || {
+        pass "$CASE" # nothing to read on this machine; tls_verify_by_default covers the failure
+        return
+    }
+    url_list "http://img.volley.test:$HTTP_PORT" 3 >"$CASE_DIR/urls"
+    url_list "$IMG_BASE" 1 >"$CASE_DIR/urls-https"
+    RUN_TRACE=$CASE_DIR/trace-http run_traced -t 1 -k 1 --dns-server "$DNS_SERVER" \
+        -i "$CASE_DIR/urls" -o "$OUT"
+    assert_exit 0 && assert_summary 3 0 || return
+    if grep -q "$bundle" "$CASE_DIR/trace-http"; then
+        fail "$CASE" "a plain-http run opened $bundle"
+        return
+    fi
+    RUN_TRACE=$CASE_DIR/trace-https run_traced -t 1 -k 1 --dns-server "$DNS_SERVER" \
+        -i "$CASE_DIR/urls-https"
+    assert_exit 1 && assert_summary 0 1 || return
+    if grep -q "$bundle" "$CASE_DIR/trace-https"; then
+        pass
+    else
+        fail "$CASE" "an https run did not open $bundle"
+    fi
+}
+
+# run_traced ARGS...: run_volley under strace, its openat calls logged to $RUN_TRACE. (An ASan
+# build's leak check cannot run under ptrace: it is turned off for this run.)
+run_traced() {
+    cat >"$CASE_DIR/traced" <<EOF
+#!/bin/sh
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0 exec strace -f -qq -e trace=openat \\
+    -o '$RUN_TRACE' '$VOLLEY' "\$@"
+EOF
+    chmod +x "$CASE_DIR/traced"
+    VOLLEY=$CASE_DIR/traced run_volley "$@"
+}
+
 # --- TLS versions and long certificates --------------------------------------------------------
 
 TLS_DIR=$WORK/tls-servers
@@ -257,6 +296,7 @@ t_default_verifies
 t_insecure
 t_ip_literal
 t_ip_literal_mismatch
+t_lazy_bundle
 
 mkdir -p "$TLS_DIR"
 if start_tls_nginx; then
