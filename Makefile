@@ -12,9 +12,15 @@ comma    := ,
 VARIANT  := $(if $(SANITIZE),$(subst $(comma),-,$(SANITIZE)),default)
 BUILD    := build/$(VARIANT)
 
+# mbedTLS 3.6, built from Debian's source package with third_party/mbedtls_config.h by
+# tools/mbedtls.sh; its headers carry that configuration, so everything compiles against them.
+MBEDTLS  := build/mbedtls
+MBEDLIBS := $(MBEDTLS)/lib/libmbedtls.a $(MBEDTLS)/lib/libmbedx509.a $(MBEDTLS)/lib/libmbedcrypto.a
+
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -Iinclude -MMD -MP -pthread
-LDLIBS   := -lmbedtls -lmbedx509 -lmbedcrypto -lcares -lpthread
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -Iinclude -I$(MBEDTLS)/include \
+            -MMD -MP -pthread
+LDLIBS   := $(MBEDLIBS) -lcares -lpthread
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=$(SANITIZE)
@@ -44,7 +50,7 @@ $(BUILD)/libvolley.a: $(LIBOBJS)
 	@echo "AR   $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c $(MBEDLIBS) | $(BUILD)
 	@echo "CC   $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -63,8 +69,15 @@ $(DELAYPROXY): tools/delayproxy.c | $(BUILD)
 $(BUILD):
 	@mkdir -p $@
 
+# Rebuilt when volley's configuration or the script changes (the script itself skips a build it
+# already has); the first build fetches the source package, so it needs the network.
+$(MBEDLIBS) &: third_party/mbedtls_config.h tools/mbedtls.sh
+	@V="$(V)" tools/mbedtls.sh
+	@touch $(MBEDLIBS)
+
 deps:
 	@tools/deps.sh
+	@V="$(V)" tools/mbedtls.sh
 
 unit: $(UNITS)
 	@tools/run-unit.sh $(UNITS)
@@ -93,7 +106,7 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh
 
 # One statically linked, stripped binary: ./volley-static
-static:
+static: $(MBEDLIBS)
 	@CC="$(CC)" V="$(V)" tools/static.sh
 
 asan:

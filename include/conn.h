@@ -71,6 +71,8 @@ struct conn_env {
     struct tls_session *(*session)(void *arg, const struct conn *c);
     /* A handshake finished (resumed or not). */
     void (*handshaken)(void *arg, struct conn *c, bool resumed);
+    /* After a TLS 1.3 full handshake: its ticket came (or data came first, and no ticket will). */
+    void (*session_ready)(void *arg, struct conn *c);
     /* The connection is ready for requests (TCP connected, TLS done). */
     void (*established)(void *arg, struct conn *c);
     void *arg;

@@ -56,7 +56,8 @@ enum vl_err {
     VL_EPATH_CONFLICT = -33, /* another URL of the run saves to the same file */
     VL_ESYMLINK = -34,       /* a symbolic link below -o is in the output path */
     VL_EURL_LONG = -35,      /* a URL over URL_MAX bytes */
-    VL_ERR_MIN = -35,
+    VL_ETLS_TOO_BIG = -36,   /* a handshake message larger than mbedTLS's record buffer */
+    VL_ERR_MIN = -36,
 };
 
 /* Human text for a code ("TLS: certificate not trusted"); never NULL. */

@@ -26,10 +26,11 @@ struct worker_progress {
     atomic_uint_fast64_t ok, failed, bytes;
 };
 
-/* Everything a worker borrows from main, shared read-only (hostcache has its own lock). */
+/* Everything a worker borrows from main, shared read-only (hostcache has its own lock, and so
+ * does the CA bundle that tls loads on first use). */
 struct shared {
     const struct config *cfg;
-    const struct tls_shared *tls;
+    struct tls_shared *tls;
     struct hostcache *hosts;
     struct hc_entry **resolve; /* one ready entry per --resolve, same order as cfg->resolve */
     int manifest_fd;           /* -1 without --manifest */

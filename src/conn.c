@@ -168,8 +168,10 @@ static void start_handshake(struct conn *c)
     if (!c->tls)
         c->tls = calloc(1, sizeof(*c->tls));
     struct tls_session *s = c->env->session(c->env->arg, c);
-    if (!c->tls || tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s) < 0) {
-        defer_close(c, VL_ENOMEM);
+    int rc = c->tls ? tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s)
+                    : VL_ENOMEM;
+    if (rc < 0) {
+        defer_close(c, rc);
         return;
     }
     c->secure = true;
@@ -219,9 +221,6 @@ static void do_handshake(struct conn *c)
         conn_close(c, err);
         return;
     }
-    struct tls_session *s = c->env->session(c->env->arg, c);
-    if (s && !c->tls->resumed)
-        tls_session_save(c->tls, s);
     c->env->handshaken(c->env->arg, c, c->tls->resumed);
     start_ready(c);
 }
@@ -560,7 +559,13 @@ static void do_read(struct conn *c)
         int err = 0;
         enum io_status st;
         if (c->secure) {
+            bool awaiting = tls_awaiting_ticket(c->tls);
             st = tls_read(c->tls, c->rbuf + c->rlen, space, &n, &err);
+            if (awaiting && !tls_awaiting_ticket(c->tls)) {
+                c->env->session_ready(c->env->arg, c);
+                if (c->state != CONN_READY)
+                    return; /* the callback closed it (evicted while idle) */
+            }
         } else {
             ssize_t r = recv(c->io.fd, c->rbuf + c->rlen, space, 0);
             st = r > 0 ? IO_OK : r == 0 ? IO_EOF : errno == EAGAIN ? IO_WANT_READ : IO_ERR;

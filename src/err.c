@@ -56,6 +56,9 @@ static const struct err_info table[] = {
     [-VL_ESYMLINK] = {"unsafe_symlink", ERRK_USAGE,
                       "a symbolic link below the -o directory is in the way (not followed)"},
     [-VL_EURL_LONG] = {"url_too_long", ERRK_USAGE, "URL longer than 8,000 bytes"},
+    [-VL_ETLS_TOO_BIG] = {"tls_too_big", ERRK_TLS,
+                          "TLS: a handshake message over 16 KB (a certificate chain too long for "
+                          "mbedTLS)"},
 };
 
 static const struct err_info *lookup(int code)

@@ -549,6 +549,8 @@ int run_once(const struct config *cfg, struct run_result *res)
     }
     if (run->signo)
         rc = 128 + run->signo; /* 130 for SIGINT, 143 for SIGTERM, as shells report */
+    if (tls_shared_ca_error(&run->tls))
+        fprintf(stderr, "volley: %s\n", tls_shared_ca_error(&run->tls));
     teardown(run);
     free(run);
     return rc;

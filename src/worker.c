@@ -343,6 +343,14 @@ static struct tls_session *on_session(void *arg, const struct conn *c)
     return e ? &e->s : NULL;
 }
 
+/* c is still getting its host's first session: connecting, in the handshake, or (TLS 1.3)
+ * waiting for the ticket that follows the handshake. */
+static bool warming(const struct conn *c)
+{
+    return c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE ||
+           (c->state == CONN_READY && c->secure && tls_awaiting_ticket(c->tls));
+}
+
 /* With no session for this host yet and a first handshake under way, a new connection waits
  * for it: then it resumes (an abbreviated handshake) instead of paying for a full one. */
 static bool must_wait_for_session(struct worker *w, const struct url *u,
@@ -355,8 +363,7 @@ static bool must_wait_for_session(struct worker *w, const struct url *u,
     if (!e || e->s.valid)
         return false;
     const struct conn *c = (const struct conn *)e->warming;
-    if (c && (c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE) && c->port == e->port &&
-        strcmp(c->host, e->host) == 0)
+    if (c && warming(c) && c->port == e->port && strcmp(c->host, e->host) == 0)
         return true;
     e->warming = NULL;
     *warm = e;
@@ -802,6 +809,12 @@ static void on_handshaken(void *arg, struct conn *c, bool resumed)
     fill(w, NULL); /* connections that waited for this host's first session */
 }
 
+static void on_session_ready(void *arg, struct conn *c)
+{
+    (void)c;
+    fill(arg, NULL); /* the same, after a TLS 1.3 ticket */
+}
+
 static void on_wake(struct reactor *r, void *arg)
 {
     struct worker *w = arg;
@@ -860,6 +873,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         .closed = on_closed,
         .session = on_session,
         .handshaken = on_handshaken,
+        .session_ready = on_session_ready,
         .arg = w,
         .established = on_established,
         .max_requests = cfg->requests_per_conn,

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Install what volley needs to build, test and benchmark, from Debian's packages.
 # Idempotent: packages already present are skipped; apt-get runs only when something is missing.
+# mbedTLS is not among them: tools/mbedtls.sh (run by `make deps` next) builds it from Debian's
+# source package, with apt-get source and dpkg-source (dpkg-dev, bzip2, xz-utils, patch).
 set -eu
 
-BUILD="gcc make pkg-config libmbedtls-dev libc-ares-dev libjsmn-dev libcmocka-dev"
-WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2 procps"
+BUILD="gcc make pkg-config libc-ares-dev libjsmn-dev libcmocka-dev"
+BUILD="$BUILD dpkg-dev bzip2 xz-utils patch debian-archive-keyring"
+WORLD="nginx-light dnsmasq-base openssl curl python3 man-db tmux valgrind iproute2 strace procps"
 FUZZ="clang libclang-rt-14-dev"
 EXTRA="${DEPS_EXTRA:-}"
 

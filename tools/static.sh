@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build ./volley-static: one statically linked, stripped executable (glibc, mbedTLS, c-ares) that
-# runs on any x86_64 Linux without the -dev packages. `make static` calls this.
+# runs on any x86_64 Linux without the -dev packages. `make static` calls this, after building
+# mbedTLS into build/mbedtls (tools/mbedtls.sh), whose archives it links.
 #
 #   tools/static.sh
 #
@@ -9,10 +10,11 @@
 # is kept there as volley-static.full for `nm --size-sort`, with the linker's map
 # (volley-static.map: which archive member was pulled in by whom). Prints the stripped size.
 #
-# Environment: CC (default cc), STRIP (default strip), V=1 shows full commands, LIBDIR (where the
-# .a files are; default /usr/lib/<multiarch>), STATIC_SHIMS=0 links without the shims below (glibc's
-# own gmtime_r, getservbyname, getservbyport_r and __fxprintf, and every archive member the stubs
-# keep out: bigger, and the linker warns).
+# Environment: CC (default cc), STRIP (default strip), V=1 shows full commands, LIBDIR (where
+# c-ares's and libc's .a files are; default /usr/lib/<multiarch>), MBEDTLS (default build/mbedtls),
+# STATIC_SHIMS=0 links without the shims below (glibc's own gmtime_r, getservbyname,
+# getservbyport_r and __fxprintf, and the c-ares archive member the stub keeps out: bigger, and
+# the linker warns).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,12 +27,13 @@ BUILD=build/static
 OUT=volley-static
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || true)
 LIBDIR=${LIBDIR:-/usr/lib/${MULTIARCH:-x86_64-linux-gnu}}
+MBEDTLS=${MBEDTLS:-build/mbedtls}
 # -fno-asynchronous-unwind-tables: the .eh_frame entries of our own functions (8 KB) are read only
 # by an unwinder walking through them: backtrace(), or glibc's thread cancellation and
 # pthread_exit(), which volley does not use (and which still run pthread_cleanup_push handlers
 # without them: glibc stops unwinding at the first frame it has no entry for).
-CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -Iinclude -pthread
-    -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables)
+CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -Iinclude -I"$MBEDTLS/include"
+    -pthread -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables)
 # The shims replace these for every caller (volley, mbedTLS, c-ares and glibc itself) at link time.
 # shellcheck disable=SC2054 # the commas belong to -Wl, they do not separate elements
 WRAPS=(-Wl,--wrap=gmtime_r -Wl,--wrap=getservbyname -Wl,--wrap=getservbyport_r
@@ -55,9 +58,12 @@ run() {
 
 check_libs() {
     local a
-    for a in libmbedtls.a libmbedx509.a libmbedcrypto.a libcares.a libc.a; do
+    for a in libmbedtls.a libmbedx509.a libmbedcrypto.a; do
+        [[ -f $MBEDTLS/lib/$a ]] || die "no $MBEDTLS/lib/$a (run tools/mbedtls.sh, or make deps)"
+    done
+    for a in libcares.a libc.a; do
         [[ -f $LIBDIR/$a ]] && continue
-        die "no $LIBDIR/$a (install libmbedtls-dev, libc-ares-dev and libc6-dev, or set LIBDIR)"
+        die "no $LIBDIR/$a (install libc-ares-dev and libc6-dev, or set LIBDIR)"
     done
 }
 
@@ -73,31 +79,25 @@ check_libs() {
 # assert's and res_hconf's messages); they look at the stream's orientation and so drag in the
 # whole wide-character printf (25 KB). Nothing in volley makes stderr wide, so plain vfprintf is
 # what they would do anyway.
-# The rest are archive members that an unused function of a member we need refers to; a
-# definition of our own satisfies the reference and the member is never pulled in (the .a files
-# have no per-function sections, so --gc-sections cannot drop them afterwards). Defining one of
-# these symbols while also linking its member would fail the link loudly, never silently:
-#   mbedtls_test_* (certs.c.o, 55 KB of test keys and certificates): only mbedtls_x509_self_test
-#     uses them, and nothing calls it.
-#   mbedtls_ssl_handshake_server_step (ssl_srv.c.o, 27 KB): mbedtls_ssl_handshake_step calls it
-#     only for a config made with MBEDTLS_SSL_IS_SERVER; volley is a client (src/tls.c).
-#   mbedtls_debug_* (debug.c.o, 4 KB): each returns at once without a debug callback, and volley
-#     sets none. Left out (and mbedTLS's debug.c.o linked) if volley ever calls
-#     mbedtls_ssl_conf_dbg.
+# The last is an archive member that an unused function of a member we need refers to; a
+# definition of our own satisfies the reference and the member is never pulled in (libcares.a has
+# no per-function sections, so --gc-sections cannot drop it afterwards). Defining the symbol while
+# also linking its member would fail the link loudly, never silently. (mbedTLS needs no such stub:
+# build/mbedtls is compiled with one section per function and configured without a server, debug
+# output or test certificates, which were the stubs here for Debian's 2.28 archives.)
 #   ares__is_onion_domain (libcares_la-ares_getnameinfo.o, and with it ares_gethostbyaddr, the
 #     PTR parser and glibc's if_indextoname and netlink code: 8 KB): the only thing
 #     ares_getaddrinfo, ares_search and ares_create_query want from that member, the RFC 7686
 #     section 2 rule that names in .onion are never looked up in the DNS. Ours gives the same
 #     answer: case-insensitively, does the name end in ".onion" or ".onion."?
 #
-# write_shims DEBUG: write $BUILD/static_shim.c, with the mbedtls_debug_* stubs if DEBUG is 1.
+# write_shims: write $BUILD/static_shim.c.
 write_shims() {
-    local debug=$1
     cat >"$BUILD/static_shim.c.new" <<'EOF'
 /* static_shim.c: generated by tools/static.sh for ./volley-static only (see the comment there).
  * Linked with --wrap, so every call to gmtime_r, getservbyname, getservbyport_r, __fxprintf and
- * __fxprintf_nocancel lands here instead of in glibc; the other definitions keep unused archive
- * members out of the link. */
+ * __fxprintf_nocancel lands here instead of in glibc; ares__is_onion_domain keeps an unused
+ * c-ares archive member out of the link. */
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -107,10 +107,6 @@ write_shims() {
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#include <mbedtls/certs.h>
-#include <mbedtls/debug.h>
-#include <mbedtls/ssl_internal.h>
 
 #define SECS_PER_DAY 86400LL
 #define DAYS_PER_400Y 146097LL /* 400 * 365 + 97 leap days */
@@ -212,19 +208,6 @@ int __wrap___fxprintf_nocancel(FILE *fp, const char *fmt, ...)
     return n;
 }
 
-/* Empty: mbedtls_x509_self_test is never run. */
-const char *mbedtls_test_ca_crt = "";
-const size_t mbedtls_test_ca_crt_len = 0;
-const char *mbedtls_test_cli_crt = "";
-const size_t mbedtls_test_cli_crt_len = 0;
-
-/* A server handshake fails as an mbedTLS built without MBEDTLS_SSL_SRV_C would fail it. */
-int mbedtls_ssl_handshake_server_step(mbedtls_ssl_context *ssl)
-{
-    (void)ssl;
-    return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
-}
-
 int ares__is_onion_domain(const char *name);
 
 static int ends_with(const char *s, size_t len, const char *suffix)
@@ -241,48 +224,6 @@ int ares__is_onion_domain(const char *name)
     return ends_with(name, len, ".onion") || ends_with(name, len, ".onion.");
 }
 EOF
-    if [[ $debug == 1 ]]; then
-        cat >>"$BUILD/static_shim.c.new" <<'EOF'
-
-/* No debug callback is ever set (mbedtls_ssl_conf_dbg), so each of these would return at once. */
-void mbedtls_debug_print_msg(const mbedtls_ssl_context *ssl, int level, const char *file, int line,
-                             const char *format, ...)
-{
-    (void)ssl, (void)level, (void)file, (void)line, (void)format;
-}
-
-void mbedtls_debug_print_ret(const mbedtls_ssl_context *ssl, int level, const char *file, int line,
-                             const char *text, int ret)
-{
-    (void)ssl, (void)level, (void)file, (void)line, (void)text, (void)ret;
-}
-
-void mbedtls_debug_print_buf(const mbedtls_ssl_context *ssl, int level, const char *file, int line,
-                             const char *text, const unsigned char *buf, size_t len)
-{
-    (void)ssl, (void)level, (void)file, (void)line, (void)text, (void)buf, (void)len;
-}
-
-void mbedtls_debug_print_mpi(const mbedtls_ssl_context *ssl, int level, const char *file, int line,
-                             const char *text, const mbedtls_mpi *x)
-{
-    (void)ssl, (void)level, (void)file, (void)line, (void)text, (void)x;
-}
-
-void mbedtls_debug_print_crt(const mbedtls_ssl_context *ssl, int level, const char *file, int line,
-                             const char *text, const mbedtls_x509_crt *crt)
-{
-    (void)ssl, (void)level, (void)file, (void)line, (void)text, (void)crt;
-}
-
-void mbedtls_debug_printf_ecdh(const mbedtls_ssl_context *ssl, int level, const char *file,
-                               int line, const mbedtls_ecdh_context *ecdh,
-                               mbedtls_debug_ecdh_attr attr)
-{
-    (void)ssl, (void)level, (void)file, (void)line, (void)ecdh, (void)attr;
-}
-EOF
-    fi
     # Rewrite only on change, so an unchanged shim keeps its object's time stamp.
     if cmp -s "$BUILD/static_shim.c.new" "$BUILD/static_shim.c"; then
         rm -f "$BUILD/static_shim.c.new"
@@ -329,12 +270,7 @@ main() {
     done
     local wraps=()
     if [[ ${STATIC_SHIMS:-1} != 0 ]]; then
-        # A volley that installs an mbedTLS debug callback gets mbedTLS's real debug functions.
-        local debug=1
-        if nm -u "${objs[@]}" | grep -w mbedtls_ssl_conf_dbg >/dev/null; then
-            debug=0
-        fi
-        write_shims "$debug"
+        write_shims
         compile "$BUILD/static_shim.c"
         objs+=("$BUILD/static_shim.o")
         wraps=("${WRAPS[@]}")
@@ -344,8 +280,8 @@ main() {
     # the __register_frame_info call in crtbeginT.o.
     run LINK "$BUILD/$OUT.full" "$CC" -static -pthread -Wl,--gc-sections -Wl,--no-eh-frame-hdr \
         "${wraps[@]}" -Wl,-Map="$BUILD/$OUT.map" \
-        -o "$BUILD/$OUT.full" "${objs[@]}" "$LIBDIR/libmbedtls.a" "$LIBDIR/libmbedx509.a" \
-        "$LIBDIR/libmbedcrypto.a" "$LIBDIR/libcares.a" -lm -lpthread
+        -o "$BUILD/$OUT.full" "${objs[@]}" "$MBEDTLS/lib/libmbedtls.a" "$MBEDTLS/lib/libmbedx509.a" \
+        "$MBEDTLS/lib/libmbedcrypto.a" "$LIBDIR/libcares.a" -lm -lpthread
     run STRIP "$OUT" "$STRIP" --strip-all -o "$OUT.new" "$BUILD/$OUT.full"
     mv "$OUT.new" "$OUT"
     local bytes

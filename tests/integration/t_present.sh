@@ -499,7 +499,7 @@ t_version() {
     run_volley --version
     assert_exit 0 && {
         local p
-        for p in 'volley [0-9]' 'mbedTLS 2\.28' 'c-ares 1\.18' 'jsmn 1\.1'; do
+        for p in 'volley [0-9]' 'mbedTLS 3\.6' 'c-ares 1\.18' 'jsmn 1\.1'; do
             grep -Eq "^$p" "$CASE_DIR/stdout" || {
                 fail "$CASE" "no line starting '$p': $(tr '\n' '|' <"$CASE_DIR/stdout")"
                 return
