@@ -35,6 +35,8 @@ struct config {
     unsigned retry_max_time_ms; /* no retry starts later than this after the first try; 0 = none */
     const char *manifest;
     bool resume;
+    bool checksum; /* --checksum sha256: each saved file's digest in the manifest */
+    bool verify;   /* --verify: --resume also checks a saved file's recorded digest */
     /* stress */
     unsigned requests_per_conn; /* 0 = unlimited keep-alive */
     unsigned repeat;            /* go through the list this many times (default 1) */

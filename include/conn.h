@@ -41,8 +41,9 @@ struct job {
     bool connect_only;       /* --hold-idle: done once the connection is ready, no request */
     bool ping;               /* --hold-ping: a keep-alive probe, not one of the run's URLs */
     enum job_action action;
-    int status;     /* last HTTP status */
-    uint64_t bytes; /* body bytes of the last response */
+    int status;              /* last HTTP status */
+    uint64_t bytes;          /* body bytes of the last response */
+    char sha256[DIGEST_HEX]; /* --checksum: the saved body's, else "" */
     uint64_t start_us;
     uint64_t deadline_us; /* --timeout of this try (redirects included); 0 until it starts */
     uint64_t req_start;   /* where its request starts in the connection's request stream */
@@ -60,6 +61,7 @@ struct conn_env {
     struct reactor *r;
     struct tls_thread *tls;
     struct outdir *out; /* -o, or NULL */
+    bool checksum;      /* --checksum sha256 */
     uint64_t max_size;
     unsigned timeout_ms, connect_timeout_ms, idle_ms;
     /* A job left the connection: err 0 means a complete response (see job->action), else a

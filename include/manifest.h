@@ -20,7 +20,8 @@ struct manifest_rec {
     uint64_t bytes;
     unsigned attempts;
     uint64_t ms;
-    int err; /* 0 or VL_E* */
+    int err;            /* 0 or VL_E* */
+    const char *sha256; /* --checksum: the saved file's SHA-256 in hex, or NULL */
 };
 
 /* Open (append, create) path, or standard output for "-". A last line left without its newline
@@ -39,8 +40,10 @@ struct manifest_done {
     struct strmap map; /* url -> path, owner */
 };
 
-/* Read path (missing file = empty set). Returns 0, or VL_ENOMEM / VL_EIO. */
-int manifest_load(const char *path, struct manifest_done *d);
+/* Read path (missing file = empty set). With verify, a line counts only if it records a sha256
+ * and the file still has that digest (the file is read once). Returns 0, or VL_ENOMEM /
+ * VL_EIO. */
+int manifest_load(const char *path, bool verify, struct manifest_done *d);
 /* The entry for url, or NULL. */
 const struct strmap_entry *manifest_find(const struct manifest_done *d, const char *url);
 void manifest_done_free(struct manifest_done *d);

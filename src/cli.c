@@ -48,6 +48,7 @@ struct opt {
 
 static int parse_resolve(struct config *c, const char *arg);
 static int parse_rate(struct config *c, const char *arg);
+static int parse_checksum(struct config *c, const char *arg);
 static int parse_shard(struct config *c, const char *arg);
 
 /* Every field by name, so that what an entry leaves out is zero without a warning. */
@@ -95,6 +96,11 @@ static const struct opt opts[] = {
        NULL)},
     {O("resume", 0, O_TRUE, resume, 0, 0, NULL,
        "skip URLs the manifest says are saved whole (needs -o and\n--manifest)", NULL)},
+    {O("checksum", 0, O_CUSTOM, checksum, 0, 0, "sha256",
+       "each saved file's SHA-256 in its manifest line", "sha256 (the one digest offered)"),
+     .parse = parse_checksum},
+    {O("verify", 0, O_TRUE, verify, 0, 0, NULL,
+       "with --resume: skip a file only if its SHA-256 is still the\nrecorded one", NULL)},
     {O("requests-per-conn", 0, O_UINT, requests_per_conn, 1, 1000000000, "N",
        "close each connection after N requests (1 = churn)", "a whole number >= 1"),
      .section = "Stress testing:"},
@@ -295,6 +301,12 @@ static int parse_rate(struct config *c, const char *arg)
     return *end || end == arg || !(c->rate > 0) || c->rate > 1e7 ? -1 : 0;
 }
 
+static int parse_checksum(struct config *c, const char *arg)
+{
+    c->checksum = strcmp(arg, "sha256") == 0;
+    return c->checksum ? 0 : -1;
+}
+
 static int parse_shard(struct config *c, const char *arg)
 {
     char *slash, *end = NULL;
@@ -436,6 +448,16 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
     }
     if ((cfg->hold_idle || cfg->hold_ping_ms) && !cfg->hold_ms) {
         snprintf(err, errlen, "--hold-idle/--hold-ping: need --hold SEC");
+        return VL_EUSAGE;
+    }
+    if (cfg->checksum && (!cfg->manifest || !cfg->output_dir)) {
+        snprintf(err, errlen,
+                 "--checksum: needs -o DIR and --manifest FILE (it records the "
+                 "digest of each saved file there)");
+        return VL_EUSAGE;
+    }
+    if (cfg->verify && !cfg->resume) {
+        snprintf(err, errlen, "--verify: needs --resume (it checks the files a resume skips)");
         return VL_EUSAGE;
     }
     if (cfg->resume && (!cfg->manifest || !cfg->output_dir)) {

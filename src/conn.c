@@ -346,6 +346,7 @@ static void finish_job(struct conn *c, int err)
     j->bytes = c->sink.bytes;
     if (j->action == JOB_SAVE && err == 0)
         err = sink_commit(&c->sink);
+    memcpy(j->sha256, c->sink.sha256, sizeof(j->sha256));
     if (j->action == JOB_SAVE && err == 0 && j->sink == SINK_MEMORY)
         j->body = sink_take(&c->sink, &j->body_len);
     sink_abort(&c->sink);
@@ -391,7 +392,7 @@ static int start_body(struct conn *c, const struct http_response *resp)
     } else {
         j->action = JOB_HTTP_ERROR;
     }
-    int rc = sink_open(&c->sink, kind, c->env->out, j->path, c->env->max_size);
+    int rc = sink_open(&c->sink, kind, c->env->out, j->path, c->env->max_size, c->env->checksum);
     if (rc < 0)
         return rc;
     http_body_init(&c->body, meta.framing, meta.length);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "err.h"
 #include "json.h"
 #include "text.h"
@@ -90,6 +91,8 @@ int manifest_write(int fd, const struct manifest_rec *r)
     else
         BUF_PUT_LIT(&w, ",\"error\":null");
     put_string(&w, "path", r->path, plen, false);
+    if (r->sha256)
+        put_printf(&w, ",\"sha256\":\"%s\"", r->sha256);
     BUF_PUT_LIT(&w, "}\n");
     ssize_t n = w.ok ? write(fd, line, w.len) : -1;
     int saved = errno;
@@ -128,25 +131,34 @@ static uint64_t owner_of(const struct json_field *url, const struct json_field *
     return url_parse(f->str, f->len, &u) == 0 ? url_identity_hash(&u) : 0;
 }
 
+/* The file of an ok line is still what the line says: there, of its size, and with --verify of
+ * its recorded digest. */
+static bool still_there(const struct json_field *path, const struct json_field *bytes,
+                        const struct json_field *sha, bool verify)
+{
+    struct stat st;
+    char hex[DIGEST_HEX];
+    if (path->kind != JSON_STRING || strlen(path->str) != path->len || bytes->kind != JSON_NUMBER ||
+        stat(path->str, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != bytes->num)
+        return false;
+    return !verify || (sha->kind == JSON_STRING && digest_file(path->str, hex) == 0 &&
+                       strcmp(hex, sha->str) == 0);
+}
+
 /* An ok line of a whole record (parsed as JSON, not searched) whose file is still there at its
  * recorded size: its URL goes into d. Anything else is not trusted and skipped. */
-static int take_line(struct manifest_done *d, const char *line, size_t len)
+static int take_line(struct manifest_done *d, const char *line, size_t len, bool verify)
 {
-    enum { URL, FINAL, OK, BYTES, PATH, N };
-    struct json_field f[N] = {[URL] = {.key = "url"},
-                              [FINAL] = {.key = "final_url"},
-                              [OK] = {.key = "ok"},
-                              [BYTES] = {.key = "bytes"},
-                              [PATH] = {.key = "path"}};
-    struct stat st;
+    enum { URL, FINAL, OK, BYTES, PATH, SHA, N };
+    struct json_field f[N] = {
+        [URL] = {.key = "url"},     [FINAL] = {.key = "final_url"}, [OK] = {.key = "ok"},
+        [BYTES] = {.key = "bytes"}, [PATH] = {.key = "path"},       [SHA] = {.key = "sha256"}};
     int rc = 0;
 
     if (json_read_object(line, len, f, N) < 0)
         return 0;
     if (f[URL].kind == JSON_STRING && strlen(f[URL].str) == f[URL].len && f[OK].kind == JSON_BOOL &&
-        f[OK].b && f[BYTES].kind == JSON_NUMBER && f[PATH].kind == JSON_STRING &&
-        strlen(f[PATH].str) == f[PATH].len && stat(f[PATH].str, &st) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size == f[BYTES].num) {
+        f[OK].b && still_there(&f[PATH], &f[BYTES], &f[SHA], verify)) {
         rc = set_add(d, f[URL].str, f[PATH].str, owner_of(&f[URL], &f[FINAL]));
         f[PATH].str = NULL; /* moved into d */
     }
@@ -154,7 +166,7 @@ static int take_line(struct manifest_done *d, const char *line, size_t len)
     return rc;
 }
 
-int manifest_load(const char *path, struct manifest_done *d)
+int manifest_load(const char *path, bool verify, struct manifest_done *d)
 {
     strmap_init(&d->map);
     FILE *f = fopen(path, "r");
@@ -167,7 +179,7 @@ int manifest_load(const char *path, struct manifest_done *d)
     /* Only whole lines: a last one without its newline was cut short. */
     while (rc == 0 && (n = getline(&line, &cap, f)) > 0)
         if (line[n - 1] == '\n')
-            rc = take_line(d, line, (size_t)n - 1);
+            rc = take_line(d, line, (size_t)n - 1, verify);
     free(line);
     fclose(f);
     return rc;

@@ -26,6 +26,7 @@ int result_manifest(int fd, const char *url, size_t url_len, const struct job *j
         .attempts = j->attempts,
         .ms = us / 1000,
         .err = err,
+        .sha256 = err == 0 && j->sha256[0] ? j->sha256 : NULL,
     };
     return manifest_write(fd, &rec);
 }

@@ -351,7 +351,7 @@ static int setup(struct run *run)
     }
     atomic_init(&run->sh.stop, 0);
     if (cfg->resume) {
-        int rc = manifest_load(cfg->manifest, &run->done);
+        int rc = manifest_load(cfg->manifest, cfg->verify, &run->done);
         if (rc < 0) {
             fprintf(stderr, "volley: --resume: cannot read %s: %s\n", cfg->manifest, err_str(rc));
             return EXIT_USAGE;

@@ -10,7 +10,7 @@
 #include "err.h"
 
 int sink_open(struct sink *s, enum sink_kind kind, struct outdir *dir, const char *path,
-              uint64_t limit)
+              uint64_t limit, bool checksum)
 {
     s->kind = kind;
     s->dir = dir;
@@ -18,7 +18,18 @@ int sink_open(struct sink *s, enum sink_kind kind, struct outdir *dir, const cha
     s->mem_cap = 0;
     s->bytes = 0;
     s->limit = limit;
-    return kind == SINK_FILE ? outdir_create(dir, path, &s->file) : 0;
+    s->digest = NULL;
+    s->sha256[0] = '\0';
+    if (kind != SINK_FILE)
+        return 0;
+    if (checksum && !(s->digest = digest_new()))
+        return VL_ENOMEM;
+    int rc = outdir_create(dir, path, &s->file);
+    if (rc < 0) {
+        digest_free(s->digest);
+        s->digest = NULL;
+    }
+    return rc;
 }
 
 static int mem_write(struct sink *s, const char *p, size_t n)
@@ -60,6 +71,8 @@ int sink_write(struct sink *s, const char *p, size_t n)
         rc = mem_write(s, p, n);
     else if (s->kind == SINK_FILE)
         rc = file_write(s, p, n);
+    if (rc == 0 && s->digest)
+        digest_update(s->digest, p, n);
     if (rc == 0)
         s->bytes += n;
     return rc;
@@ -67,13 +80,22 @@ int sink_write(struct sink *s, const char *p, size_t n)
 
 int sink_commit(struct sink *s)
 {
-    return s->kind == SINK_FILE ? outdir_commit(s->dir, &s->file) : 0;
+    if (s->kind != SINK_FILE)
+        return 0;
+    int rc = outdir_commit(s->dir, &s->file);
+    if (rc == 0 && s->digest) {
+        digest_end(s->digest, s->sha256);
+        s->digest = NULL;
+    }
+    return rc;
 }
 
 void sink_abort(struct sink *s)
 {
     if (s->kind == SINK_FILE)
         outdir_abort(s->dir, &s->file);
+    digest_free(s->digest);
+    s->digest = NULL;
     free(s->mem);
     s->mem = NULL;
 }

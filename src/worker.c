@@ -865,6 +865,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         .r = &w->r,
         .tls = &w->tls,
         .out = cfg->output_dir ? &w->out : NULL,
+        .checksum = cfg->checksum,
         .max_size = cfg->max_size,
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,

@@ -366,6 +366,13 @@ volley_save() { # volley_save T K [PIPELINE]: the full job, every body to DIR/<h
         -o "$SAVE_BASE/out-volley" "${VARGS[@]}" "$INDEX_URL"
 }
 
+volley_save_sum() { # volley_save_sum T K: volley_save with --checksum sha256 and a manifest
+    rm -f "$SAVE_BASE/sum.jsonl"
+    run "volley.savesum.t$1k$2" volley "full job -o DIR --checksum sha256 -t $1 -k $2" volley \
+        "$SAVE_BASE/out-volley" -- "$VOLLEY" -t "$1" -k "$2" -o "$SAVE_BASE/out-volley" \
+        --manifest "$SAVE_BASE/sum.jsonl" --checksum sha256 "${VARGS[@]}" "$INDEX_URL"
+}
+
 # One round's cases, tools interleaved. Each entry is a command line for eval-free dispatch.
 build_cases() {
     CASES=()
@@ -374,7 +381,7 @@ build_cases() {
         CASES+=("curl_null 100" "h2load_run 10 8" "volley_list 2 5 8" "lab_run 10")
         CASES+=("volley_full 2 4" "curl_null 1000" "volley_full 2 256" "volley_list 2 500 1")
         CASES+=("curl_save 10" "volley_save 2 16" "curl_save 100" "volley_save 2 4")
-        CASES+=("volley_full 2 4 8" "volley_save 2 4 8")
+        CASES+=("volley_full 2 4 8" "volley_save 2 4 8" "volley_save_sum 2 16")
         return
     fi
     CASES+=("volley_full 2 16" "curl_null 10" "h2load_run 10" "volley_list 2 5 1")
@@ -386,6 +393,7 @@ build_cases() {
     CASES+=("volley_save 2 16" "volley_list 2 500 1" "curl_save 100" "volley_save 1 4")
     CASES+=("curl_save 1000" "volley_save 2 4" "volley_save 2 64")
     CASES+=("volley_full 1 4 8" "volley_full 2 4 8" "volley_save 1 4 8" "volley_save 2 4 8")
+    CASES+=("volley_save_sum 2 16")
 }
 
 # Round R runs the cases rotated by R-1 places.

@@ -274,6 +274,24 @@ def run_checks(rows, best):
         "volley: index + photos to DIR/<host>/<path>; curl: the URL list to the same layout",
     )
 
+    def sum_cost(rs):
+        ratio = rs[1]["cpu_us_per_req"] / rs[0]["cpu_us_per_req"]
+        return ratio, (
+            f"{rs[1]['cpu_us_per_req']:.1f} / {rs[0]['cpu_us_per_req']:.1f} us CPU per URL"
+            f" = {ratio:.2f} x"
+        )
+
+    c.add(
+        "--checksum sha256 CPU <= 2 x saving without it (-t 2 -k 16)",
+        [
+            ("volley.save.t2k16", c.get("volley.save.t2k16")),
+            ("volley.savesum.t2k16", c.get("volley.savesum.t2k16")),
+        ],
+        sum_cost,
+        lambda v: v <= 2.0,
+        "SHA-256 of every body as it is written (mbedTLS), and the manifest",
+    )
+
     def cpu_scale(rs):
         ratio = rs[1]["cpu_us_per_req"] / rs[0]["cpu_us_per_req"]
         return ratio, (

@@ -186,6 +186,38 @@ t_streams() {
     assert_exit 1 && manifest_has "l['error'] == 'url_too_long' and len(l['url']) == 65536" &&
         manifest_has "l['ok'] and l['url'] == '$H/ok/11'" && pass
 }
+# --- digests -----------------------------------------------------------------------------------
+
+t_checksum() {
+    begin integrity_checksum_sha256
+    # Each saved body's SHA-256 in its manifest line, as the file on disk has it.
+    urls "$H/ok/100" "$H/chunked/70000" "$H/ok/0"
+    fetch -t 1 -k 2 --checksum sha256 -o "$OUT"
+    assert_exit 0 && manifest_has "all(True for _ in [0])" &&
+        python3 - "$CASE_DIR/manifest" <<'EOF2' && pass || fail "$CASE" "a digest does not match its file"
+import hashlib, json, sys
+lines = [json.loads(x) for x in open(sys.argv[1])]
+assert len(lines) == 3
+for l in lines:
+    assert l["sha256"] == hashlib.sha256(open(l["path"], "rb").read()).hexdigest(), l
+EOF2
+
+    begin integrity_resume_verify
+    # A saved file changed behind volley's back (same size): --resume trusts its size and skips
+    # it; --resume --verify sees the digest differ and fetches it again.
+    local first=$CASE_DIR/manifest.first f
+    urls "$H/ok/100" "$H/ok/200"
+    fetch -t 1 -k 1 --checksum sha256 -o "$OUT"
+    cp "$CASE_DIR/manifest" "$first"
+    f=$OUT/$(origin_dir "$H")/ok/100
+    printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc status=none
+    fetch -t 1 -k 1 --resume -o "$OUT"
+    assert_exit 0 && assert_json skipped=2 && assert_requests /ok/100 0 || return
+    cp "$first" "$CASE_DIR/manifest"
+    fetch -t 1 -k 1 --resume --verify --checksum sha256 -o "$OUT"
+    assert_exit 0 && assert_json skipped=1 ok=1 && assert_requests /ok/100 1 /ok/200 0 &&
+        assert_bodies && pass
+}
 
 t_excess() {
     begin integrity_excess_after_200
@@ -446,5 +478,6 @@ t_index
 t_shared_dir
 t_unwritable
 t_streams
+t_checksum
 
 exit 0
