@@ -1,6 +1,7 @@
 /* One client connection: connect, TLS handshake, send requests, parse responses, keep-alive.
- * A connection serves the jobs queued on it in order (more than one when pipelining) and reports
- * each job's end, and its own closing, to its owner through struct conn_env callbacks. */
+ * A connection serves the requests queued on it in order (more than one when pipelining) and
+ * reports each request's end, and its own closing, to its owner through struct conn_env
+ * callbacks. */
 #ifndef VOLLEY_CONN_H
 #define VOLLEY_CONN_H
 
@@ -16,43 +17,32 @@
 #include "tls.h"
 #include "url.h"
 
-enum job_action { JOB_SAVE, JOB_REDIRECT, JOB_HTTP_ERROR };
+/* What a complete response means for its request. */
+enum req_action { REQ_SAVE, REQ_REDIRECT, REQ_HTTP_ERROR };
 
-/* One URL's fetch. Owned by a worker; borrowed by the connection it is queued on. */
-struct job {
-    struct job *next;
-    size_t idx;         /* position in the run's URLs */
-    const char *listed; /* the URL as listed: listed_len bytes (a NUL inside is kept) */
-    size_t listed_len;
-    char *listed_own;          /* owned: listed, when the source handed it over (a stream) */
-    const char *url;           /* listed, or redirect */
-    char *redirect;            /* owned: the URL being fetched after a redirect */
-    char *path;                /* owned: where a SINK_FILE body is saved (outpath), else NULL */
-    char *location;            /* owned: a resolved Location waiting for the body to end */
-    const struct hc_entry *he; /* its host's addresses, once looked up */
-    struct url u;              /* views into url */
-    uint32_t origin;           /* url_origin_hash(&u) */
+/* What a connection needs to send one GET, and what it fills in from the response. Embedded in
+ * its owner's job (the worker's struct job); borrowed by the connection it is queued on, from
+ * conn_open/conn_push until request_done hands it back. */
+struct request {
+    struct request *next; /* the connection's queue */
+    struct url u;         /* views into the owner's URL */
+    uint32_t origin;      /* url_origin_hash(&u) */
     enum sink_kind sink;
-    unsigned hops;           /* redirects followed */
-    unsigned attempts;       /* counted tries */
-    bool free_retry;         /* the one uncounted resend after a reused connection failed */
-    uint16_t limit_requeues; /* uncounted requeues after hitting a client limit */
-    bool answered;           /* a response byte arrived for the current try */
-    bool connect_only;       /* --hold-idle: done once the connection is ready, no request */
-    bool ping;               /* --hold-ping: a keep-alive probe, not one of the run's URLs */
-    enum job_action action;
-    int status;              /* last HTTP status */
-    uint64_t bytes;          /* body bytes of the last response */
-    char sha256[DIGEST_HEX]; /* --checksum: the saved body's, else "" */
-    uint64_t start_us;
+    const char *path;  /* SINK_FILE: the file to save (outpath), borrowed from the owner */
+    bool connect_only; /* --hold-idle: done once the connection is ready, no request */
+    /* filled by the connection */
+    bool answered;        /* a response byte arrived for the current try */
     uint64_t deadline_us; /* --timeout of this try (redirects included); 0 until it starts */
     uint64_t req_start;   /* where its request starts in the connection's request stream */
     uint64_t t_addr_us, t_conn_us, t_tls_us, t_first_us; /* phase ends, absolute (-w) */
+    enum req_action action;
+    int status;           /* last HTTP status */
+    uint64_t bytes;       /* body bytes of the last response */
     uint32_t retry_after; /* seconds, from the last response's Retry-After */
-    struct timer backoff; /* armed while waiting to retry */
-    void *owner;          /* the worker, for the backoff callback */
-    char *body;           /* SINK_MEMORY result, owned */
+    char *location;       /* a resolved Location waiting for the body to end; the owner frees */
+    char *body;           /* SINK_MEMORY result; the owner frees */
     size_t body_len;
+    char sha256[DIGEST_HEX]; /* --checksum: the saved body's, else "" */
 };
 
 struct conn;
@@ -64,9 +54,9 @@ struct conn_env {
     bool checksum;      /* --checksum sha256 */
     uint64_t max_size;
     unsigned timeout_ms, connect_timeout_ms, idle_ms;
-    /* A job left the connection: err 0 means a complete response (see job->action), else a
-     * failure. reusable tells whether the connection can take another request now. */
-    void (*job_done)(void *arg, struct conn *c, struct job *j, int err);
+    /* A request left the connection: err 0 means a complete response (see rq->action), else a
+     * failure. */
+    void (*request_done)(void *arg, struct conn *c, struct request *rq, int err);
     /* The connection closed and its slot is free; err is why (0: a clean close). */
     void (*closed)(void *arg, struct conn *c, int err);
     /* The TLS session to offer for c's host, or NULL; and where to store a new one. */
@@ -101,8 +91,8 @@ struct conn {
     unsigned addr_idx;
     struct tls_conn *tls; /* owned, made for the slot's first https connection, then reused */
     bool secure;          /* this connection runs TLS */
-    /* jobs: head is being answered; all have been (or are being) sent */
-    struct job *head, *tail;
+    /* requests: head is being answered; all have been (or are being) sent */
+    struct request *head, *tail;
     unsigned inflight;
     unsigned served; /* responses completed on this connection */
     bool keep_alive; /* the last response allowed reuse */
@@ -124,17 +114,17 @@ struct conn {
 
 void conn_init(struct conn *c, const struct conn_env *env);
 void conn_fini(struct conn *c);
-/* Open a connection for j's scheme/host/port to the addresses of he, and queue j. */
-void conn_open(struct conn *c, struct job *j, const struct hc_entry *he);
-/* Queue j (same scheme/host/port) on an open connection. Its request is written now when
- * flush_now, else by the next conn_flush, so several requests can leave in one write. */
-void conn_push(struct conn *c, struct job *j, bool flush_now);
+/* Open a connection for rq's scheme/host/port to the addresses of he, and queue rq. */
+void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he);
+/* Queue rq (same scheme/host/port) on an open connection. It is written now when flush_now,
+ * else by the next conn_flush, so several requests can leave in one write. */
+void conn_push(struct conn *c, struct request *rq, bool flush_now);
 /* Write queued requests, if the connection is ready for them. */
 void conn_flush(struct conn *c);
-/* Close now; queued jobs are handed back through job_done with err. */
+/* Close now; queued requests are handed back through request_done with err. */
 void conn_close(struct conn *c, int err);
-/* Open, keep-alive, with room under --requests-per-conn, and serving j's origin. */
-bool conn_matches(const struct conn *c, const struct job *j);
+/* Open, keep-alive, with room under --requests-per-conn, and serving rq's origin. */
+bool conn_matches(const struct conn *c, const struct request *rq);
 static inline bool conn_idle(const struct conn *c)
 {
     return c->state == CONN_READY && c->inflight == 0;

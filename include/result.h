@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "conn.h"
+#include "job.h"
 
 /* "volley: URL: text" on out, in one write. A URL from an index may hold any byte: it is shown
  * as text_put_url(TEXT_HUMAN) writes it (controls as \xNN, no password), at most 2 KB of it, so

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "conn.h"
+#include "job.h"
 #include "dns.h"
 #include "hostcache.h"
 #include "manifest.h"
@@ -58,10 +59,10 @@ struct worker {
     size_t taken;
     /* jobs this worker took from the cursor in this run */ /* jobs taken and not finished */
     bool filling, exhausted;
-    int stop_seen;           /* the shared stop level this worker acted on */
-    struct timer grace;      /* after a first signal: when in-flight work is cut */
-    struct job *backing_off; /* jobs waiting for a retry */
-    uint64_t rng;            /* jitter */
+    int stop_seen;                /* the shared stop level this worker acted on */
+    struct timer grace;           /* after a first signal: when in-flight work is cut */
+    struct job_queue backing_off; /* jobs waiting for a retry */
+    uint64_t rng;                 /* jitter */
     size_t bind_cursor;
     uint64_t next_due_us;     /* --rate: when the next job is due */
     uint64_t due_interval_us; /* --rate: per-thread interval; 0 = unpaced */
@@ -71,10 +72,10 @@ struct worker {
     struct timer hold_end, hold_ping;
     uint64_t started_us;
     unsigned open_now;
-    long rss_hold_kb;                    /* sampled just before the hold ends */
-    struct job *ready_head, *ready_tail; /* jobs to route again (redirects, resends) */
-    struct job *dns_wait;                /* jobs whose host lookup is under way */
-    struct job *free_jobs;
+    long rss_hold_kb;          /* sampled just before the hold ends */
+    struct job_queue ready;    /* jobs to route again (redirects, resends) */
+    struct job_queue dns_wait; /* jobs whose host lookup is under way */
+    struct job_pool pool;
     struct tls_sessions sessions; /* per host:port, for resumption */
     struct outdir out;            /* -o, as this thread writes into it */
     struct stats stats;

@@ -1,5 +1,5 @@
 /* conn.c: the connection state machine. One function per state; every failure ends in
- * conn_close, which hands the queued jobs back to the worker. */
+ * conn_close, which hands the queued requests back to the owner. */
 #include "conn.h"
 
 #include <arpa/inet.h>
@@ -48,11 +48,11 @@ void conn_fini(struct conn *c)
     c->rbuf = c->wbuf = NULL;
 }
 
-bool conn_matches(const struct conn *c, const struct job *j)
+bool conn_matches(const struct conn *c, const struct request *rq)
 {
     unsigned max = c->env->max_requests;
-    const struct url *u = &j->u;
-    return c->origin == j->origin && c->state == CONN_READY && c->keep_alive &&
+    const struct url *u = &rq->u;
+    return c->origin == rq->origin && c->state == CONN_READY && c->keep_alive &&
            (!max || c->served + c->inflight < max) && c->scheme == u->scheme &&
            c->port == u->port && strncasecmp(c->host, u->host, u->host_len) == 0 &&
            c->host[u->host_len] == '\0';
@@ -63,15 +63,15 @@ static void arm(struct conn *c, unsigned ms)
     reactor_timer_in(c->env->r, &c->timer, ms);
 }
 
-/* The head job's --timeout: one deadline for the whole try, from its first request to the end
+/* The head request's --timeout: one deadline for the whole try, from its first request to the end
  * of its final response, so redirects share it (the worker clears it for a retry). */
 static void arm_request(struct conn *c)
 {
-    struct job *j = c->head;
+    struct request *rq = c->head;
     uint64_t now = timer_now_us();
-    if (!j->deadline_us)
-        j->deadline_us = now + (uint64_t)c->env->timeout_ms * 1000;
-    arm(c, j->deadline_us > now ? (unsigned)((j->deadline_us - now + 999) / 1000) : 0);
+    if (!rq->deadline_us)
+        rq->deadline_us = now + (uint64_t)c->env->timeout_ms * 1000;
+    arm(c, rq->deadline_us > now ? (unsigned)((rq->deadline_us - now + 999) / 1000) : 0);
 }
 
 /* Report err from a 0 ms timer: callers deep in a call chain never re-enter the worker. */
@@ -143,9 +143,9 @@ static int try_connect(struct conn *c)
     return err;
 }
 
-void conn_open(struct conn *c, struct job *j, const struct hc_entry *he)
+void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he)
 {
-    set_target(c, &j->u);
+    set_target(c, &rq->u);
     c->he = he;
     c->addr_idx = 0;
     c->served = 0;
@@ -153,7 +153,7 @@ void conn_open(struct conn *c, struct job *j, const struct hc_entry *he)
     c->keep_alive = true;
     c->was_ready = false;
     c->state = CONN_CONNECTING;
-    conn_push(c, j, false);
+    conn_push(c, rq, false);
     int rc = try_connect(c);
     if (rc < 0) {
         defer_close(c, rc);
@@ -232,16 +232,16 @@ static void start_ready(struct conn *c)
     if (c->head)
         c->head->t_tls_us = timer_now_us();
     c->env->established(c->env->arg, c);
-    struct job *j = c->head;
-    if (j && j->connect_only && j == c->tail) {
-        /* --hold-idle: the job was only to get here. */
+    struct request *rq = c->head;
+    if (rq && rq->connect_only && rq == c->tail) {
+        /* --hold-idle: the request was only to get here. */
         c->head = c->tail = NULL;
         c->inflight = 0;
-        j->action = JOB_SAVE;
+        rq->action = REQ_SAVE;
         c->last_active = c->env->r->now;
         arm(c, c->env->idle_ms);
         interest(c, REACTOR_READ); /* to notice the server closing */
-        c->env->job_done(c->env->arg, c, j, 0);
+        c->env->request_done(c->env->arg, c, rq, 0);
         return;
     }
     if (c->head)
@@ -280,18 +280,18 @@ static void flush(struct conn *c)
     interest(c, REACTOR_READ | (c->wlen ? REACTOR_WRITE : 0));
 }
 
-static int append_request(struct conn *c, struct job *j)
+static int append_request(struct conn *c, struct request *rq)
 {
-    if (j->connect_only)
+    if (rq->connect_only)
         return 0;
     if (!c->wbuf) {
         c->wbuf = malloc(WBUF_INIT);
         c->wcap = c->wbuf ? WBUF_INIT : 0;
     }
     unsigned max = c->env->max_requests;
-    bool last = max && c->served + c->inflight >= max; /* inflight already counts j */
+    bool last = max && c->served + c->inflight >= max; /* inflight already counts rq */
     size_t before = c->wlen;
-    while (c->wbuf && http_request_write(c->wbuf, &c->wlen, c->wcap, &j->u, last) < 0) {
+    while (c->wbuf && http_request_write(c->wbuf, &c->wlen, c->wcap, &rq->u, last) < 0) {
         if (c->wcap >= WBUF_MAX)
             return VL_EURL; /* a request line this long is no URL a server accepts */
         char *w = realloc(c->wbuf, c->wcap * 2);
@@ -302,7 +302,7 @@ static int append_request(struct conn *c, struct job *j)
     }
     if (!c->wbuf)
         return VL_ENOMEM;
-    j->req_start = c->wqueued;
+    rq->req_start = c->wqueued;
     c->wqueued += c->wlen - before;
     return 0;
 }
@@ -313,18 +313,18 @@ void conn_flush(struct conn *c)
         flush(c);
 }
 
-void conn_push(struct conn *c, struct job *j, bool flush_now)
+void conn_push(struct conn *c, struct request *rq, bool flush_now)
 {
-    j->next = NULL;
-    j->answered = false;
+    rq->next = NULL;
+    rq->answered = false;
     if (c->tail)
-        c->tail->next = j;
+        c->tail->next = rq;
     else
-        c->head = j;
-    c->tail = j;
+        c->head = rq;
+    c->tail = rq;
     if (c->inflight++ == 0 && c->state == CONN_READY)
         arm_request(c);
-    int rc = append_request(c, j);
+    int rc = append_request(c, rq);
     if (rc < 0) {
         defer_close(c, rc);
         return;
@@ -334,28 +334,28 @@ void conn_push(struct conn *c, struct job *j, bool flush_now)
 }
 
 /* The head of the queue got its whole response. */
-static void finish_job(struct conn *c, int err)
+static void finish_request(struct conn *c, int err)
 {
-    struct job *j = c->head;
-    c->head = j->next;
+    struct request *rq = c->head;
+    c->head = rq->next;
     if (!c->head)
         c->tail = NULL;
     c->inflight--;
     c->served++;
     c->in_body = false;
-    j->bytes = c->sink.bytes;
-    if (j->action == JOB_SAVE && err == 0)
+    rq->bytes = c->sink.bytes;
+    if (rq->action == REQ_SAVE && err == 0)
         err = sink_commit(&c->sink);
-    memcpy(j->sha256, c->sink.sha256, sizeof(j->sha256));
-    if (j->action == JOB_SAVE && err == 0 && j->sink == SINK_MEMORY)
-        j->body = sink_take(&c->sink, &j->body_len);
+    memcpy(rq->sha256, c->sink.sha256, sizeof(rq->sha256));
+    if (rq->action == REQ_SAVE && err == 0 && rq->sink == SINK_MEMORY)
+        rq->body = sink_take(&c->sink, &rq->body_len);
     sink_abort(&c->sink);
     c->last_active = c->env->r->now;
     if (c->inflight)
         arm_request(c);
     else
         arm(c, c->env->idle_ms);
-    c->env->job_done(c->env->arg, c, j, err);
+    c->env->request_done(c->env->arg, c, rq, err);
 }
 
 static bool is_redirect(int status)
@@ -363,36 +363,36 @@ static bool is_redirect(int status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* A final response head for the queue's head job: decide what its body is for. */
+/* A final response head for the queue's head request: decide what its body is for. */
 static int start_body(struct conn *c, const struct http_response *resp)
 {
-    struct job *j = c->head;
+    struct request *rq = c->head;
     struct http_meta meta;
     if (http_response_meta(resp, false, &meta) < 0)
         return VL_EHTTP;
     c->keep_alive = meta.keep_alive;
-    j->status = resp->status;
-    j->retry_after = meta.retry_after;
+    rq->status = resp->status;
+    rq->retry_after = meta.retry_after;
     if (meta.framing == HTTP_BODY_LENGTH && meta.length > c->env->max_size)
         return VL_EBODY_SIZE;
     enum sink_kind kind = SINK_DISCARD;
     if (is_redirect(resp->status) && meta.location) {
-        j->action = JOB_REDIRECT;
+        rq->action = REQ_REDIRECT;
         char *dst = malloc(8192);
-        int n = dst ? url_resolve(&j->u, meta.location, meta.location_len, dst, 8192) : -1;
+        int n = dst ? url_resolve(&rq->u, meta.location, meta.location_len, dst, 8192) : -1;
         if (n < 0) {
             free(dst);
             return dst ? VL_EREDIRECT : VL_ENOMEM;
         }
-        free(j->location);
-        j->location = dst;
+        free(rq->location);
+        rq->location = dst;
     } else if (resp->status >= 200 && resp->status < 300) {
-        j->action = JOB_SAVE;
-        kind = j->sink;
+        rq->action = REQ_SAVE;
+        kind = rq->sink;
     } else {
-        j->action = JOB_HTTP_ERROR;
+        rq->action = REQ_HTTP_ERROR;
     }
-    int rc = sink_open(&c->sink, kind, c->env->out, j->path, c->env->max_size, c->env->checksum);
+    int rc = sink_open(&c->sink, kind, c->env->out, rq->path, c->env->max_size, c->env->checksum);
     if (rc < 0)
         return rc;
     http_body_init(&c->body, meta.framing, meta.length);
@@ -465,11 +465,11 @@ static int feed_body(struct conn *c)
     return 1;
 }
 
-/* Whether a received byte can belong to j's response: its request has started to leave.
- * Bytes before that (or with no job queued) answer nothing this client asked for. */
-static bool request_started(const struct conn *c, const struct job *j)
+/* Whether a received byte can belong to rq's response: its request has started to leave.
+ * Bytes before that (or with no request queued) answer nothing this client asked for. */
+static bool request_started(const struct conn *c, const struct request *rq)
 {
-    return j->connect_only ? false : j->req_start < c->wsent;
+    return rq->connect_only ? false : rq->req_start < c->wsent;
 }
 
 /* Consume every complete response in rbuf. Bytes that no request in flight accounts for are
@@ -501,7 +501,7 @@ static void process(struct conn *c)
         if (rc == 0)
             break;
         bool close_after = !c->keep_alive;
-        finish_job(c, 0);
+        finish_request(c, 0);
         if (close_after && c->state == CONN_READY) {
             conn_close(c, c->rpos < c->rlen ? VL_EEXCESS : VL_ECLOSED);
             return;
@@ -537,7 +537,7 @@ static int make_room(struct conn *c)
 static void on_eof(struct conn *c)
 {
     if (c->in_body && http_body_eof(&c->body) == 0) {
-        finish_job(c, 0);
+        finish_request(c, 0);
         if (c->state != CONN_READY)
             return;
     }
@@ -664,13 +664,13 @@ void conn_close(struct conn *c, int err)
         sink_abort(&c->sink);
     c->in_body = false;
     c->rpos = c->rlen = c->wpos = c->wlen = 0;
-    struct job *j = c->head;
+    struct request *rq = c->head;
     c->head = c->tail = NULL;
     c->inflight = 0;
-    while (j) {
-        struct job *next = j->next;
-        c->env->job_done(c->env->arg, c, j, err ? err : VL_ECLOSED);
-        j = next;
+    while (rq) {
+        struct request *next = rq->next;
+        c->env->request_done(c->env->arg, c, rq, err ? err : VL_ECLOSED);
+        rq = next;
     }
     c->state = CONN_FREE;
     c->env->closed(c->env->arg, c, err);

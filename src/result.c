@@ -20,13 +20,13 @@ int result_manifest(int fd, const char *url, size_t url_len, const struct job *j
         .url_len = url_len,
         .final_url = redirected ? j->url : NULL,
         .final_len = redirected ? strlen(j->url) : 0,
-        .path = err == 0 && j->sink == SINK_FILE ? j->path : NULL,
-        .status = j->status,
-        .bytes = j->bytes,
+        .path = err == 0 && j->req.sink == SINK_FILE ? j->path : NULL,
+        .status = j->req.status,
+        .bytes = j->req.bytes,
         .attempts = j->attempts,
         .ms = us / 1000,
         .err = err,
-        .sha256 = err == 0 && j->sha256[0] ? j->sha256 : NULL,
+        .sha256 = err == 0 && j->req.sha256[0] ? j->req.sha256 : NULL,
     };
     return manifest_write(fd, &rec);
 }
@@ -63,19 +63,19 @@ void result_write_out(const char *fmt, const char *url, size_t url_len, const st
 {
     char line[8192];
     uint64_t s = j->start_us;
-    uint64_t t_conn = j->t_conn_us ? j->t_conn_us : j->t_addr_us;
+    uint64_t t_conn = j->req.t_conn_us ? j->req.t_conn_us : j->req.t_addr_us;
     struct writeout_vars v = {
         .url = url,
         .url_len = url_len,
-        .http_code = j->status,
-        .size = j->bytes,
+        .http_code = j->req.status,
+        .size = j->req.bytes,
         .attempts = j->attempts,
         .redirects = j->hops,
         .error = err ? err_tag(err) : "",
-        .time_dns = since(j->t_addr_us, s),
+        .time_dns = since(j->req.t_addr_us, s),
         .time_connect = since(t_conn, s),
-        .time_tls = since(j->t_tls_us ? j->t_tls_us : t_conn, s),
-        .time_ttfb = since(j->t_first_us, s),
+        .time_tls = since(j->req.t_tls_us ? j->req.t_tls_us : t_conn, s),
+        .time_ttfb = since(j->req.t_first_us, s),
         .time_total = (double)us / 1e6,
     };
     size_t n = writeout_format(line, sizeof(line), fmt, &v);

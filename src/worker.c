@@ -4,14 +4,11 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "err.h"
-#include "index.h"
-#include "outpath.h"
 #include "pathclaim.h"
 #include "procstat.h"
 #include "result.h"
@@ -33,36 +30,17 @@ static void fill(struct worker *w, struct conn *hint);
 
 /* ---- jobs ---- */
 
-static struct job *job_new(struct worker *w)
+static struct job *job_new_for(struct worker *w)
 {
-    struct job *j = w->free_jobs;
+    struct job *j = job_new(&w->pool);
     if (j)
-        w->free_jobs = j->next;
-    else if (!(j = malloc(sizeof(*j))))
-        return NULL;
-    memset(j, 0, sizeof(*j));
+        j->owner = w;
     return j;
 }
 
 static void job_free(struct worker *w, struct job *j)
 {
-    free(j->listed_own);
-    free(j->redirect);
-    free(j->path);
-    free(j->location);
-    free(j->body);
-    j->next = w->free_jobs;
-    w->free_jobs = j;
-}
-
-static void push_ready(struct worker *w, struct job *j)
-{
-    j->next = NULL;
-    if (w->ready_tail)
-        w->ready_tail->next = j;
-    else
-        w->ready_head = j;
-    w->ready_tail = j;
+    job_release(&w->pool, j);
 }
 
 static void start_hold(struct worker *w);
@@ -95,32 +73,32 @@ static void finish(struct worker *w, struct job *j, int err)
     }
     const char *url = j->listed;
     size_t url_len = j->listed_len;
-    if (w->sh->manifest_fd >= 0 && j->sink != SINK_MEMORY &&
+    if (w->sh->manifest_fd >= 0 && j->req.sink != SINK_MEMORY &&
         result_manifest(w->sh->manifest_fd, url, url_len, j, err, us) < 0) {
         w->stats.manifest_errors++;
         w->stats.manifest_errno = errno;
     }
-    if (src->write_out && j->sink != SINK_MEMORY)
+    if (src->write_out && j->req.sink != SINK_MEMORY)
         result_write_out(src->write_out, url, url_len, j, err, us);
     if (err == 0) {
         if (src->errout && w->sh->cfg->verbose)
             result_line(src->errout, url, url_len, "%d, %llu bytes, %.1f ms, %u attempt%s",
-                        j->status, (unsigned long long)j->bytes, (double)us / 1000.0, j->attempts,
-                        j->attempts == 1 ? "" : "s");
+                        j->req.status, (unsigned long long)j->req.bytes, (double)us / 1000.0,
+                        j->attempts, j->attempts == 1 ? "" : "s");
         w->stats.ok++;
-        w->stats.bytes += j->bytes;
+        w->stats.bytes += j->req.bytes;
         hist_add(&w->stats.latency, us);
-        if (j->sink == SINK_MEMORY) {
+        if (j->req.sink == SINK_MEMORY) {
             free(w->index_body);
-            w->index_body = j->body;
-            w->index_len = j->body_len;
-            j->body = NULL;
+            w->index_body = j->req.body;
+            w->index_len = j->req.body_len;
+            j->req.body = NULL;
         }
     } else {
         stats_fail(&w->stats, err);
         w->index_err = err;
         if (src->errout && err == VL_ESTATUS)
-            result_line(src->errout, url, url_len, "HTTP %d", j->status);
+            result_line(src->errout, url, url_len, "HTTP %d", j->req.status);
         else if (src->errout)
             result_line(src->errout, url, url_len, "%s", err_str(err));
     }
@@ -133,44 +111,18 @@ static void finish(struct worker *w, struct job *j, int err)
     check_done(w);
 }
 
-/* For a saved body: build j's output path (once per URL it fetches) and claim it for the run.
- * Returns 0, VL_EPATH (it would leave -o), VL_EIO (too long), VL_EPATH_CONFLICT or VL_ENOMEM. */
-static int claim_path(struct worker *w, struct job *j)
-{
-    char path[PATH_MAX];
-
-    free(j->path);
-    j->path = NULL;
-    if (j->sink != SINK_FILE)
-        return 0;
-    int n = outpath_build(w->sh->cfg->output_dir, &j->u, path, sizeof(path));
-    if (n < 0)
-        return n == -1 ? VL_EPATH : VL_EIO;
-    if (!(j->path = strdup(path)))
-        return VL_ENOMEM;
-    return pathclaims_claim(w->sh->claims, j->path, url_identity_hash(&j->u));
-}
-
-/* What j's URL is fit for before any request: parsed (a -i line may also be a bare host name
- * for --dns-only), with its output path claimed. Returns 0 or the failure. */
+/* What j's URL is fit for before any request (job_prepare); with --dns-only a -i line may
+ * also be a bare host name. Returns 0 or the failure. */
 static int prepare(struct worker *w, struct job *j)
 {
-    /* Longer URLs are refused here, each on its own, rather than failing the connection (and
-     * every request pipelined on it) when their request will not fit its buffer. */
-    if (j->listed_len > URL_MAX)
-        return VL_EURL_LONG;
-    if (url_parse(j->url, j->listed_len, &j->u) == 0) {
-        /* A path that would leave -o, or that another URL saves to, fails before a request. */
-        int rc = claim_path(w, j);
-        j->origin = url_origin_hash(&j->u);
-        return rc;
-    }
-    if (w->sh->cfg->dns_only && !memchr(j->url, '\0', j->listed_len)) {
-        j->u.host = j->url;
-        j->u.host_len = j->listed_len;
+    const struct config *cfg = w->sh->cfg;
+    int rc = job_prepare(j, j->listed_len, cfg->output_dir, w->sh->claims);
+    if (rc == VL_EURL && cfg->dns_only && !memchr(j->url, '\0', j->listed_len)) {
+        j->req.u.host = j->url;
+        j->req.u.host_len = j->listed_len;
         return 0;
     }
-    return VL_EURL;
+    return rc;
 }
 
 /* --resume: a URL the manifest says is saved whole is skipped; its file stays claimed, so no
@@ -191,7 +143,7 @@ static bool skip_done(struct worker *w, struct source_item *it)
  * of memory. */
 static int start_job(struct worker *w, struct source_item *it, uint64_t now, struct job **out)
 {
-    struct job *j = job_new(w);
+    struct job *j = job_new_for(w);
     if (!j) {
         free(it->owned);
         return -1;
@@ -203,11 +155,11 @@ static int start_job(struct worker *w, struct source_item *it, uint64_t now, str
     j->url = j->listed = it->url;
     j->listed_len = it->len;
     j->listed_own = it->owned;
-    j->sink = w->src->sink;
+    j->req.sink = w->src->sink;
     /* Paced jobs count from when they were due, not when sent (coordinated omission). */
     j->start_us = w->due_interval_us ? w->next_due_us : now;
     w->next_due_us += w->due_interval_us;
-    j->connect_only = w->sh->cfg->hold_idle;
+    j->req.connect_only = w->sh->cfg->hold_idle;
     int rc = prepare(w, j);
     if (rc < 0) {
         finish(w, j, rc);
@@ -220,13 +172,9 @@ static int start_job(struct worker *w, struct source_item *it, uint64_t now, str
 /* Next job: one waiting to be routed again, else a new one from the source. */
 static struct job *take(struct worker *w)
 {
-    if (w->ready_head) {
-        struct job *j = w->ready_head;
-        w->ready_head = j->next;
-        if (!w->ready_head)
-            w->ready_tail = NULL;
-        return j;
-    }
+    struct job *ready = jobq_pop(&w->ready);
+    if (ready)
+        return ready;
     /* Take no more than the connections can carry, so other threads get their share. */
     const struct config *cfg = w->sh->cfg;
     unsigned cap = cfg->dns_only ? (cfg->dns_concurrency ? cfg->dns_concurrency : w->nconns)
@@ -307,18 +255,18 @@ static const struct hc_entry *addresses(struct worker *w, struct job *j)
 {
     if (j->he)
         return hc_ready(j->he) ? j->he : NULL;
-    const struct hc_entry *o = resolve_override(w, &j->u);
+    const struct hc_entry *o = resolve_override(w, &j->req.u);
     if (o)
         return j->he = o;
     struct hc_entry *e;
-    int rc = hostcache_get(w->sh->hosts, j->u.host, j->u.host_len, w->id, &e);
+    int rc = hostcache_get(w->sh->hosts, j->req.u.host, j->req.u.host_len, w->id, &e);
     if (rc < 0)
         return NULL;
     j->he = e;
     if (rc == HC_HIT)
         return e;
     if (rc == HC_OWNER) {
-        if (hc_addr_parse(j->u.host, j->u.host_len, &e->addr[0]) == 0) {
+        if (hc_addr_parse(j->req.u.host, j->req.u.host_len, &e->addr[0]) == 0) {
             e->naddr = 1; /* an IP literal: no DNS */
             hostcache_finish(w->sh->hosts, e, 0);
             return e;
@@ -377,12 +325,12 @@ static bool must_wait_for_session(struct worker *w, const struct url *u,
 static struct conn *find_conn(struct worker *w, const struct job *j, struct conn *hint)
 {
     unsigned depth = w->sh->cfg->pipeline;
-    if (hint && hint->inflight == 0 && conn_matches(hint, j))
+    if (hint && hint->inflight == 0 && conn_matches(hint, &j->req))
         return hint;
     struct conn *best = NULL;
     for (unsigned i = 0; i < w->nconns; i++) {
         struct conn *c = &w->conns[i];
-        if (c->origin != j->origin || c->inflight >= depth || !conn_matches(c, j))
+        if (c->origin != j->req.origin || c->inflight >= depth || !conn_matches(c, &j->req))
             continue;
         if (c->inflight == 0)
             return c;
@@ -445,8 +393,8 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     struct conn *c = w->sh->cfg->hold_ms ? NULL : find_conn(w, j, hint);
     if (c) {
         w->stats.conns_reused_requests += c->served > 0;
-        j->t_addr_us = j->t_conn_us = j->t_tls_us = timer_now_us();
-        conn_push(c, j, false);
+        j->req.t_addr_us = j->req.t_conn_us = j->req.t_tls_us = timer_now_us();
+        conn_push(c, &j->req, false);
         mark_dirty(w, c);
         return true;
     }
@@ -456,18 +404,17 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
             finish(w, j, VL_ENOMEM);
             return true;
         }
-        j->next = w->dns_wait;
-        w->dns_wait = j;
+        jobq_push(&w->dns_wait, j);
         return true;
     }
     if (he->err || he->naddr == 0) {
         finish(w, j, he->err ? he->err : VL_EDNS_NOTFOUND);
         return true;
     }
-    if (!j->t_addr_us)
-        j->t_addr_us = timer_now_us();
+    if (!j->req.t_addr_us)
+        j->req.t_addr_us = timer_now_us();
     struct tls_session_entry *warm;
-    if (must_wait_for_session(w, &j->u, &warm))
+    if (must_wait_for_session(w, &j->req.u, &warm))
         return false;
     c = free_slot(w);
     if (!c)
@@ -475,23 +422,17 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     if (warm)
         warm->warming = c;
     w->stats.conns_opened++;
-    conn_open(c, j, he);
+    conn_open(c, &j->req, he);
     return true;
 }
 
 /* Route every parked job whose host lookup has finished. */
 static void route_resolved(struct worker *w)
 {
-    struct job **pp = &w->dns_wait;
-    while (*pp) {
-        struct job *j = *pp;
-        if (!hc_ready(j->he)) {
-            pp = &j->next;
-            continue;
-        }
-        *pp = j->next;
-        push_ready(w, j);
-    }
+    struct job_queue still = {NULL, NULL};
+    for (struct job *j; (j = jobq_pop(&w->dns_wait)) != NULL;)
+        jobq_push(hc_ready(j->he) ? &w->ready : &still, j);
+    w->dns_wait = still;
 }
 
 static void fill(struct worker *w, struct conn *hint)
@@ -505,10 +446,7 @@ static void fill(struct worker *w, struct conn *hint)
             break;
         if (!route(w, j, hint)) {
             /* Every slot is busy: put it back first in line for the next free connection. */
-            j->next = w->ready_head;
-            w->ready_head = j;
-            if (!w->ready_tail)
-                w->ready_tail = j;
+            jobq_push_front(&w->ready, j);
             break;
         }
         hint = NULL;
@@ -532,23 +470,17 @@ static void on_backoff(void *arg)
 {
     struct job *j = arg;
     struct worker *w = j->owner;
-    for (struct job **pp = &w->backing_off; *pp; pp = &(*pp)->next)
-        if (*pp == j) {
-            *pp = j->next;
-            break;
-        }
-    push_ready(w, j);
+    jobq_remove(&w->backing_off, j);
+    jobq_push(&w->ready, j);
     fill(w, NULL);
 }
 
 static void backoff(struct worker *w, struct job *j, uint64_t ms)
 {
-    j->owner = w;
-    j->deadline_us = 0; /* a retry is a new try, with a --timeout of its own */
-    j->he = NULL;       /* look the name up again in the cache: --resolve or DNS may differ now */
+    j->req.deadline_us = 0; /* a retry is a new try, with a --timeout of its own */
+    j->he = NULL; /* look the name up again in the cache: --resolve or DNS may differ now */
     timer_init(&j->backoff, on_backoff, j);
-    j->next = w->backing_off;
-    w->backing_off = j;
+    jobq_push(&w->backing_off, j);
     reactor_timer_in(&w->r, &j->backoff, ms);
 }
 
@@ -568,8 +500,8 @@ static void fail_or_retry(struct worker *w, struct job *j, int err)
         backoff(w, j, LIMIT_BACKOFF_MS);
         return;
     }
-    if (retry_allowed(err, j->status) && j->attempts <= cfg->retries && !cfg->hold_ms) {
-        uint64_t delay = retry_delay_ms(j->attempts, j->retry_after, rand64(w));
+    if (retry_allowed(err, j->req.status) && j->attempts <= cfg->retries && !cfg->hold_ms) {
+        uint64_t delay = retry_delay_ms(j->attempts, j->req.retry_after, rand64(w));
         uint64_t elapsed_ms = (timer_now_us() - j->start_us) / 1000;
         if (!cfg->retry_max_time_ms || elapsed_ms + delay <= cfg->retry_max_time_ms) {
             j->attempts++;
@@ -618,8 +550,8 @@ static void check_stop(struct worker *w)
         return;
     if (w->stop_seen == 0) {
         w->exhausted = true;
-        struct job *ready = w->ready_head, *dns = w->dns_wait, *waiting = w->backing_off;
-        w->ready_head = w->ready_tail = w->dns_wait = w->backing_off = NULL;
+        struct job *ready = w->ready.head, *dns = w->dns_wait.head, *waiting = w->backing_off.head;
+        w->ready = w->dns_wait = w->backing_off = (struct job_queue){NULL, NULL};
         w->stop_seen = level;
         finish_list(w, ready);
         finish_list(w, dns);
@@ -654,19 +586,19 @@ static void on_hold_ping(void *arg)
     struct worker *w = arg;
     for (unsigned i = 0; i < w->nconns; i++) {
         struct conn *c = &w->conns[i];
-        struct job *j = conn_idle(c) ? job_new(w) : NULL;
+        struct job *j = conn_idle(c) ? job_new_for(w) : NULL;
         if (!j)
             continue;
         j->ping = true;
         j->url = w->src->urls[i % w->src->nurls];
         j->start_us = timer_now_us();
-        if (url_parse(j->url, strlen(j->url), &j->u) < 0 ||
-            (j->origin = url_origin_hash(&j->u), !conn_matches(c, j))) {
+        if (url_parse(j->url, strlen(j->url), &j->req.u) < 0 ||
+            (j->req.origin = url_origin_hash(&j->req.u), !conn_matches(c, &j->req))) {
             job_free(w, j);
             continue;
         }
         w->busy++;
-        conn_push(c, j, true);
+        conn_push(c, &j->req, true);
     }
     reactor_timer_in(&w->r, &w->hold_ping, w->sh->cfg->hold_ping_ms);
 }
@@ -710,12 +642,12 @@ static void on_dns_answer(void *arg, int err, int rcode, int timeouts)
 static void dns_only(struct worker *w, struct job *j)
 {
     char name[256];
-    if (j->u.host_len >= sizeof(name)) {
+    if (j->req.u.host_len >= sizeof(name)) {
         finish(w, j, VL_EURL);
         return;
     }
-    memcpy(name, j->u.host, j->u.host_len);
-    name[j->u.host_len] = '\0';
+    memcpy(name, j->req.u.host, j->req.u.host_len);
+    name[j->req.u.host_len] = '\0';
     j->owner = w;
     w->stats.dns_lookups++;
     dns_query_a(&w->dns, name, on_dns_answer, j);
@@ -730,41 +662,38 @@ static void follow_redirect(struct worker *w, struct job *j)
         return;
     }
     free(j->redirect);
-    j->redirect = j->location;
-    j->location = NULL;
+    j->redirect = j->req.location;
+    j->req.location = NULL;
     j->url = j->redirect;
     j->he = NULL;
-    if (url_parse(j->url, strlen(j->url), &j->u) < 0) {
-        finish(w, j, VL_EREDIRECT);
-        return;
-    }
-    /* The body is saved under the final URL's path, which must be free too. */
-    int rc = claim_path(w, j);
+    /* The same limits as a listed URL; the body is saved under the final URL's path, which
+     * must be free too. */
+    int rc = job_prepare(j, strlen(j->url), w->sh->cfg->output_dir, w->sh->claims);
     if (rc < 0) {
-        finish(w, j, rc);
+        finish(w, j, rc == VL_EURL ? VL_EREDIRECT : rc);
         return;
     }
-    j->origin = url_origin_hash(&j->u);
-    push_ready(w, j);
+    jobq_push(&w->ready, j);
 }
 
-static void on_job_done(void *arg, struct conn *c, struct job *j, int err)
+static void on_request_done(void *arg, struct conn *c, struct request *rq, int err)
 {
     struct worker *w = arg;
+    struct job *j = job_of(rq);
     if (err == 0) {
         w->stats.requests++;
-        if (j->action == JOB_REDIRECT)
+        if (j->req.action == REQ_REDIRECT)
             follow_redirect(w, j);
-        else if (j->action == JOB_SAVE)
+        else if (j->req.action == REQ_SAVE)
             finish(w, j, 0);
         else
             fail_or_retry(w, j, VL_ESTATUS);
-    } else if (!w->stop_seen && !j->answered && !j->free_retry && c->served > 0) {
+    } else if (!w->stop_seen && !j->req.answered && !j->free_retry && c->served > 0) {
         /* A reused connection closed before any byte of this response: the GET never reached
          * the server or was not answered, so resend it once, uncounted (RFC 9110 9.2.2). */
         j->free_retry = true;
         w->stats.resent++;
-        push_ready(w, j);
+        jobq_push(&w->ready, j);
     } else {
         fail_or_retry(w, j, err);
     }
@@ -870,7 +799,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
         .idle_ms = cfg->hold_ms ? cfg->hold_ms + 600000 : IDLE_MS,
-        .job_done = on_job_done,
+        .request_done = on_request_done,
         .closed = on_closed,
         .session = on_session,
         .handshaken = on_handshaken,
@@ -932,11 +861,7 @@ void worker_fini(struct worker *w)
     free(w->conns);
     free(w->dirty);
     tls_sessions_fini(&w->sessions);
-    while (w->free_jobs) {
-        struct job *j = w->free_jobs;
-        w->free_jobs = j->next;
-        free(j);
-    }
+    job_pool_fini(&w->pool);
     free(w->index_body);
     outdir_close(&w->out);
     tls_thread_fini(&w->tls);
