@@ -41,6 +41,7 @@ struct hostcache {
     pthread_mutex_t mu;
     struct hc_entry **buckets;
     size_t nbuckets, count;
+    size_t npresets; /* --resolve entries: lookups try "host/port" first when any exist */
     hostcache_wake_cb wake;
     void *wake_arg;
 };
@@ -55,15 +56,22 @@ static inline bool hc_ready(const struct hc_entry *e)
 
 int hostcache_init(struct hostcache *hc, hostcache_wake_cb wake, void *wake_arg);
 void hostcache_fini(struct hostcache *hc);
-/* Find or create name's entry. HC_HIT: *out is ready. HC_WAIT: another thread resolves it and
- * thread_id will be woken. HC_OWNER: the caller must resolve it and call hostcache_finish.
- * Returns VL_ENOMEM on allocation failure. */
-int hostcache_get(struct hostcache *hc, const char *name, size_t len, unsigned thread_id,
-                  struct hc_entry **out);
+/* Find or create the entry for host (len bytes) on port: a --resolve entry for that host and
+ * port if there is one, else the host name's. HC_HIT: *out is ready. HC_WAIT: another thread
+ * resolves it and thread_id will be woken. HC_OWNER: the caller must resolve it and call
+ * hostcache_finish. Returns VL_ENOMEM on allocation failure. */
+int hostcache_get(struct hostcache *hc, const char *host, size_t len, uint16_t port,
+                  unsigned thread_id, struct hc_entry **out);
 /* Parse an IPv4 or IPv6 literal (len bytes, no brackets) into a. Returns 0, or -1 if text is
  * not one. */
 int hc_addr_parse(const char *text, size_t len, struct hc_addr *a);
-/* Publish the owner's result (err, and addresses already written into e) and wake waiters. */
-void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err);
+/* Publish the owner's result (err, or naddr addresses, kept up to HC_MAX_ADDRS) and wake the
+ * waiters. The only writer of an entry. */
+void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err,
+                      const struct hc_addr *addrs, unsigned naddr, uint64_t lookup_us);
+/* --resolve HOST:PORT:ADDR: a ready entry that hostcache_get gives for that host on that port
+ * only (ADDR an IPv4 or IPv6 literal). Before the threads start. Returns 0, VL_EUSAGE for an
+ * ADDR that is no literal, or VL_ENOMEM. */
+int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, const char *addr);
 
 #endif

@@ -24,7 +24,7 @@ struct stats {
     uint64_t manifest_errors;  /* manifest lines that could not be written */
     int manifest_errno;        /* why the last one could not */
     uint64_t tls_full, tls_resumed;
-    uint64_t dns_lookups, dns_ok, dns_failed;
+    uint64_t dns_lookups, dns_failed;
     uint64_t conns_established, conns_peak; /* peak: sum of per-thread peaks */
     uint64_t conn_failed_by[STATS_NCODES];  /* connections never established, by -code */
     uint64_t hold_server_closed, pings_ok, pings_failed;

@@ -17,6 +17,7 @@
 #include "hostcache.h"
 #include "manifest.h"
 #include "reactor.h"
+#include "resolve.h"
 #include "source.h"
 #include "stats.h"
 #include "tls.h"
@@ -33,9 +34,8 @@ struct shared {
     const struct config *cfg;
     struct tls_shared *tls;
     struct hostcache *hosts;
-    struct hc_entry **resolve; /* one ready entry per --resolve, same order as cfg->resolve */
-    int manifest_fd;           /* -1 without --manifest */
-    struct pathclaims *claims; /* output paths claimed by URLs of the run; NULL without -o */
+    int manifest_fd;                  /* -1 without --manifest */
+    struct pathclaims *claims;        /* output paths claimed by URLs of the run; NULL without -o */
     const struct manifest_done *done; /* --resume: URLs to skip, or NULL */
     atomic_int stop;                  /* 0 run, 1 finish in-flight work then stop, 2 stop now */
     const struct bindaddr_set *binds;
@@ -72,9 +72,9 @@ struct worker {
     struct timer hold_end, hold_ping;
     uint64_t started_us;
     unsigned open_now;
-    long rss_hold_kb;          /* sampled just before the hold ends */
-    struct job_queue ready;    /* jobs to route again (redirects, resends) */
-    struct job_queue dns_wait; /* jobs whose host lookup is under way */
+    long rss_hold_kb;         /* sampled just before the hold ends */
+    struct job_queue ready;   /* jobs to route again (redirects, resends) */
+    struct resolver resolver; /* names to addresses, and the jobs waiting for them */
     struct job_pool pool;
     struct tls_sessions sessions; /* per host:port, for resumption */
     struct outdir out;            /* -o, as this thread writes into it */

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "err.h"
@@ -81,13 +82,36 @@ static struct hc_entry *find_or_add(struct hostcache *hc, const char *name, size
     return e;
 }
 
-int hostcache_get(struct hostcache *hc, const char *name, size_t len, unsigned thread_id,
-                  struct hc_entry **out)
+/* The --resolve key of host on port: "host/port" ('/' is in no host name). */
+static size_t preset_key(char *key, size_t cap, const char *host, size_t len, uint16_t port)
+{
+    int n = snprintf(key, cap, "%.*s/%u", (int)len, host, (unsigned)port);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Caller holds the lock. The ready --resolve entry for host on port, or NULL. */
+static struct hc_entry *find_preset(struct hostcache *hc, const char *host, size_t len,
+                                    uint16_t port)
+{
+    char key[300];
+    size_t n = hc->npresets ? preset_key(key, sizeof(key), host, len, port) : 0;
+    if (!n)
+        return NULL;
+    for (struct hc_entry *e = hc->buckets[hash(key, n) & (hc->nbuckets - 1)]; e; e = e->next)
+        if (strncasecmp(e->name, key, n) == 0 && e->name[n] == '\0')
+            return e;
+    return NULL;
+}
+
+int hostcache_get(struct hostcache *hc, const char *host, size_t len, uint16_t port,
+                  unsigned thread_id, struct hc_entry **out)
 {
     bool added = false;
     int rc;
     pthread_mutex_lock(&hc->mu);
-    struct hc_entry *e = find_or_add(hc, name, len, &added);
+    struct hc_entry *e = find_preset(hc, host, len, port);
+    if (!e)
+        e = find_or_add(hc, host, len, &added);
     if (!e)
         rc = VL_ENOMEM;
     else if (added)
@@ -119,9 +143,13 @@ int hc_addr_parse(const char *text, size_t len, struct hc_addr *a)
     return 0;
 }
 
-void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err)
+void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err,
+                      const struct hc_addr *addrs, unsigned naddr, uint64_t lookup_us)
 {
     pthread_mutex_lock(&hc->mu);
+    e->naddr = naddr < HC_MAX_ADDRS ? naddr : HC_MAX_ADDRS;
+    memcpy(e->addr, addrs, e->naddr * sizeof(*addrs));
+    e->lookup_us = lookup_us;
     e->err = err;
     __atomic_store_n(&e->state, HC_READY, __ATOMIC_RELEASE);
     uint64_t waiters = e->waiters;
@@ -130,4 +158,23 @@ void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err)
     for (unsigned t = 0; waiters; t++, waiters >>= 1)
         if (waiters & 1)
             hc->wake(hc->wake_arg, t);
+}
+
+int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, const char *addr)
+{
+    char key[300];
+    struct hc_addr a;
+    bool added = false;
+    size_t n = preset_key(key, sizeof(key), host, strlen(host), port);
+    if (!n || hc_addr_parse(addr, strlen(addr), &a) < 0)
+        return VL_EUSAGE;
+    pthread_mutex_lock(&hc->mu);
+    struct hc_entry *e = find_or_add(hc, key, n, &added);
+    hc->npresets += added;
+    pthread_mutex_unlock(&hc->mu);
+    if (!e)
+        return VL_ENOMEM;
+    if (added) /* the first --resolve for a host and port counts, as before */
+        hostcache_finish(hc, e, 0, &a, 1, 0);
+    return 0;
 }

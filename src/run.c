@@ -246,21 +246,14 @@ static void watch_until_done(struct run *run, atomic_uint *running)
     }
 }
 
+/* --resolve HOST:PORT:ADDR entries: ready host cache entries for that host on that port. */
 static int add_resolves(struct run *run)
 {
-    size_t n = run->cfg.nresolve;
-    run->sh.resolve = calloc(n ? n : 1, sizeof(*run->sh.resolve));
-    if (!run->sh.resolve)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < run->cfg.nresolve; i++) {
         const struct resolve_entry *r = &run->cfg.resolve[i];
-        struct hc_entry *e = calloc(1, sizeof(*e) + strlen(r->host) + 1);
-        if (!e)
-            return -1;
-        strcpy(e->name, r->host);
-        e->state = HC_READY;
-        e->naddr = hc_addr_parse(r->addr, strlen(r->addr), &e->addr[0]) == 0; /* cli checked it */
-        run->sh.resolve[i] = e;
+        int rc = hostcache_preset(&run->hosts, r->host, r->port, r->addr);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -455,9 +448,6 @@ static void teardown(struct run *run)
     for (unsigned i = 0; i < run->nworkers; i++)
         worker_fini(&run->workers[i]);
     free(run->workers);
-    for (size_t i = 0; run->sh.resolve && i < run->cfg.nresolve; i++)
-        free(run->sh.resolve[i]);
-    free(run->sh.resolve);
     if (run->hosts.buckets)
         hostcache_fini(&run->hosts);
     if (run->sh.claims)

@@ -42,7 +42,6 @@ void stats_merge(struct stats *dst, const struct stats *src)
     dst->tls_full += src->tls_full;
     dst->tls_resumed += src->tls_resumed;
     dst->dns_lookups += src->dns_lookups;
-    dst->dns_ok += src->dns_ok;
     dst->dns_failed += src->dns_failed;
     dst->conns_established += src->conns_established;
     for (int i = 0; i < STATS_NCODES; i++)

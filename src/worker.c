@@ -20,12 +20,6 @@
 #define GRACE_MS 2000
 #define IDLE_MS 30000
 
-struct lookup {
-    struct worker *w;
-    struct hc_entry *e;
-    uint64_t start_us;
-};
-
 static void fill(struct worker *w, struct conn *hint);
 
 /* ---- jobs ---- */
@@ -214,74 +208,6 @@ static struct job *take(struct worker *w)
     return NULL;
 }
 
-/* ---- host names ---- */
-
-static const struct hc_entry *resolve_override(struct worker *w, const struct url *u)
-{
-    const struct config *cfg = w->sh->cfg;
-    for (size_t i = 0; i < cfg->nresolve; i++) {
-        const struct resolve_entry *r = &cfg->resolve[i];
-        if (r->port == u->port && strlen(r->host) == u->host_len &&
-            strncasecmp(r->host, u->host, u->host_len) == 0)
-            return w->sh->resolve[i];
-    }
-    return NULL;
-}
-
-static void on_lookup(void *arg, int err, const struct hc_addr *addrs, unsigned naddr, int timeouts)
-{
-    struct lookup *l = arg;
-    struct worker *w = l->w;
-    memcpy(l->e->addr, addrs, naddr * sizeof(*addrs));
-    l->e->naddr = naddr;
-    l->e->lookup_us = timer_now_us() - l->start_us;
-    hist_add(&w->stats.dns_latency, l->e->lookup_us);
-    w->stats.dns_lookups++;
-    w->stats.dns_queries += 2 + (uint64_t)timeouts; /* A and AAAA, and every resend */
-    w->stats.dns_retries += (uint64_t)timeouts;
-    w->stats.dns_timeouts += err == VL_ETIMEOUT_DNS;
-    if (err)
-        w->stats.dns_failed++;
-    else
-        w->stats.dns_ok++;
-    hostcache_finish(w->sh->hosts, l->e, err);
-    free(l);
-    /* Route the waiting jobs from the loop, not from inside c-ares. */
-    reactor_wake(&w->r);
-}
-
-/* j->he set and ready: returns it. Otherwise parks j until its lookup finishes. */
-static const struct hc_entry *addresses(struct worker *w, struct job *j)
-{
-    if (j->he)
-        return hc_ready(j->he) ? j->he : NULL;
-    const struct hc_entry *o = resolve_override(w, &j->req.u);
-    if (o)
-        return j->he = o;
-    struct hc_entry *e;
-    int rc = hostcache_get(w->sh->hosts, j->req.u.host, j->req.u.host_len, w->id, &e);
-    if (rc < 0)
-        return NULL;
-    j->he = e;
-    if (rc == HC_HIT)
-        return e;
-    if (rc == HC_OWNER) {
-        if (hc_addr_parse(j->req.u.host, j->req.u.host_len, &e->addr[0]) == 0) {
-            e->naddr = 1; /* an IP literal: no DNS */
-            hostcache_finish(w->sh->hosts, e, 0);
-            return e;
-        }
-        struct lookup *l = malloc(sizeof(*l));
-        if (!l) {
-            hostcache_finish(w->sh->hosts, e, VL_ENOMEM);
-            return e;
-        }
-        *l = (struct lookup){w, e, timer_now_us()};
-        dns_lookup(&w->dns, e->name, on_lookup, l);
-    }
-    return NULL;
-}
-
 /* ---- TLS sessions ---- */
 
 static struct tls_session *on_session(void *arg, const struct conn *c)
@@ -398,13 +324,11 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
         mark_dirty(w, c);
         return true;
     }
-    const struct hc_entry *he = addresses(w, j);
-    if (!he) {
-        if (!j->he) { /* could not even start a lookup */
-            finish(w, j, VL_ENOMEM);
-            return true;
-        }
-        jobq_push(&w->dns_wait, j);
+    const struct hc_entry *he;
+    int rc = resolver_get(&w->resolver, j, &he);
+    if (rc <= 0) { /* parked until its lookup ends, or none could start */
+        if (rc < 0)
+            finish(w, j, rc);
         return true;
     }
     if (he->err || he->naddr == 0) {
@@ -424,15 +348,6 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     w->stats.conns_opened++;
     conn_open(c, &j->req, he);
     return true;
-}
-
-/* Route every parked job whose host lookup has finished. */
-static void route_resolved(struct worker *w)
-{
-    struct job_queue still = {NULL, NULL};
-    for (struct job *j; (j = jobq_pop(&w->dns_wait)) != NULL;)
-        jobq_push(hc_ready(j->he) ? &w->ready : &still, j);
-    w->dns_wait = still;
 }
 
 static void fill(struct worker *w, struct conn *hint)
@@ -550,11 +465,11 @@ static void check_stop(struct worker *w)
         return;
     if (w->stop_seen == 0) {
         w->exhausted = true;
-        struct job *ready = w->ready.head, *dns = w->dns_wait.head, *waiting = w->backing_off.head;
-        w->ready = w->dns_wait = w->backing_off = (struct job_queue){NULL, NULL};
+        resolver_take_all(&w->resolver, &w->ready);
+        struct job *ready = w->ready.head, *waiting = w->backing_off.head;
+        w->ready = w->backing_off = (struct job_queue){NULL, NULL};
         w->stop_seen = level;
         finish_list(w, ready);
-        finish_list(w, dns);
         finish_list(w, waiting);
         for (unsigned i = 0; i < w->nconns; i++)
             if (conn_idle(&w->conns[i]))
@@ -749,7 +664,7 @@ static void on_wake(struct reactor *r, void *arg)
     struct worker *w = arg;
     (void)r;
     check_stop(w);
-    route_resolved(w);
+    resolver_ready(&w->resolver, &w->ready);
     fill(w, NULL);
 }
 
@@ -780,6 +695,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         goto fail_dns;
     }
     tls_sessions_init(&w->sessions);
+    resolver_init(&w->resolver, sh->hosts, &w->dns, &w->r, &w->stats, id);
     outdir_init(&w->out);
     if (cfg->output_dir && (rc = outdir_open(&w->out, cfg->output_dir, err, errlen)) < 0)
         goto fail_all;
