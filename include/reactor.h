@@ -22,6 +22,7 @@ struct reactor_io {
     int mask; /* current interest */
     reactor_io_cb cb;
     void *arg;
+    uint64_t added_turn; /* the loop turn it was (re)added to epoll in */
 };
 
 struct reactor {
@@ -31,9 +32,11 @@ struct reactor {
     reactor_wake_cb on_wake;
     void *wake_arg;
     reactor_wake_cb before_wait; /* once per turn, before sleeping: batch work (NULL: none) */
+    void *before_arg;
     struct timer_heap timers;
-    uint64_t now;           /* ms, refreshed once per loop turn */
-    volatile bool stopping; /* set by reactor_stop from the loop's own thread */
+    uint64_t now;  /* ms, refreshed once per loop turn */
+    uint64_t turn; /* epoll_wait batches so far */
+    bool stopping; /* set by reactor_stop, from the loop's own thread only */
 };
 
 /* Create the epoll instance and wakeup eventfd. Returns 0 or a VL_E* code. */
@@ -48,7 +51,11 @@ int reactor_watch(struct reactor *r, struct reactor_io *io, int mask);
 int reactor_timer_in(struct reactor *r, struct timer *t, uint64_t ms);
 void reactor_timer_cancel(struct reactor *r, struct timer *t);
 
-/* Run timers and I/O callbacks until reactor_stop. */
+/* Call cb(r, arg) once per loop turn, before the loop sleeps (NULL: none). */
+void reactor_set_before_wait(struct reactor *r, reactor_wake_cb cb, void *arg);
+
+/* Run timers and I/O callbacks until reactor_stop (a stop asked before the call is forgotten:
+ * the loop runs). */
 void reactor_run(struct reactor *r);
 void reactor_stop(struct reactor *r);
 /* Thread-safe: make r's loop call on_wake soon. */

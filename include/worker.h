@@ -72,9 +72,10 @@ struct worker {
     struct timer hold_end, hold_ping;
     uint64_t started_us;
     unsigned open_now;
-    long rss_hold_kb;         /* sampled just before the hold ends */
-    struct job_queue ready;   /* jobs to route again (redirects, resends) */
-    struct resolver resolver; /* names to addresses, and the jobs waiting for them */
+    long rss_hold_kb;              /* sampled just before the hold ends */
+    struct job_queue ready;        /* jobs to route again (redirects, resends) */
+    struct job_queue session_wait; /* jobs waiting for their host's first TLS session */
+    struct resolver resolver;      /* names to addresses, and the jobs waiting for them */
     struct job_pool pool;
     struct tls_sessions sessions; /* per host:port, for resumption */
     struct outdir out;            /* -o, as this thread writes into it */

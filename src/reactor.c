@@ -76,6 +76,8 @@ int reactor_watch(struct reactor *r, struct reactor_io *io, int mask)
     if (epoll_ctl(r->epfd, op, io->fd, &ev) < 0)
         return VL_ESYS;
     io->mask = mask;
+    if (op == EPOLL_CTL_ADD)
+        io->added_turn = r->turn;
     return 0;
 }
 
@@ -99,24 +101,33 @@ static void dispatch(struct reactor *r, struct epoll_event *evs, int n)
             events |= REACTOR_READ;
         if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             events |= REACTOR_WRITE;
-        /* An earlier callback in this batch may have dropped interest in io; its owner keeps
-         * io alive until the batch ends (slots are never freed mid-run). */
+        /* An earlier callback in this batch may have dropped interest in io (its owner keeps io
+         * alive: slots are never freed mid-run), or closed its fd and added io again with a new
+         * one: then this event was the old socket's (say a reset idle connection's ERR|HUP),
+         * and must not pass for the new socket's writability. */
         events &= io->mask;
-        if (events)
+        if (events && io->added_turn != r->turn)
             io->cb(r, io, events);
     }
+}
+
+void reactor_set_before_wait(struct reactor *r, reactor_wake_cb cb, void *arg)
+{
+    r->before_wait = cb;
+    r->before_arg = arg;
 }
 
 void reactor_run(struct reactor *r)
 {
     struct epoll_event evs[EVENTS_PER_WAIT];
+    r->stopping = false;
     while (!r->stopping) {
         r->now = timer_now_ms();
         timer_run_due(&r->timers, r->now);
         if (r->stopping)
             break;
         if (r->before_wait)
-            r->before_wait(r, r->wake_arg);
+            r->before_wait(r, r->before_arg);
         int timeout = timer_next_ms(&r->timers, r->now);
         int n = epoll_wait(r->epfd, evs, EVENTS_PER_WAIT, timeout);
         if (n < 0) {
@@ -125,6 +136,7 @@ void reactor_run(struct reactor *r)
             break;
         }
         r->now = timer_now_ms();
+        r->turn++;
         dispatch(r, evs, n);
     }
 }

@@ -21,6 +21,7 @@
 #define IDLE_MS 30000
 
 static void fill(struct worker *w, struct conn *hint);
+static void release_session_waiters(struct worker *w);
 
 /* ---- jobs ---- */
 
@@ -338,8 +339,11 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     if (!j->req.t_addr_us)
         j->req.t_addr_us = timer_now_us();
     struct tls_session_entry *warm;
-    if (must_wait_for_session(w, &j->req.u, &warm))
-        return false;
+    if (must_wait_for_session(w, &j->req.u, &warm)) {
+        /* Parked apart: jobs for other hosts keep being routed meanwhile. */
+        jobq_push(&w->session_wait, j);
+        return true;
+    }
     c = free_slot(w);
     if (!c)
         return false;
@@ -466,6 +470,8 @@ static void check_stop(struct worker *w)
     if (w->stop_seen == 0) {
         w->exhausted = true;
         resolver_take_all(&w->resolver, &w->ready);
+        for (struct job *j; (j = jobq_pop(&w->session_wait)) != NULL;)
+            jobq_push(&w->ready, j);
         struct job *ready = w->ready.head, *waiting = w->backing_off.head;
         w->ready = w->backing_off = (struct job_queue){NULL, NULL};
         w->stop_seen = level;
@@ -639,6 +645,15 @@ static void on_closed(void *arg, struct conn *c, int err)
     } else {
         w->stats.conn_failed_by[-VL_ECLOSED]++;
     }
+    release_session_waiters(w); /* if c was warming a session, it never will */
+}
+
+/* A host's first session came (or its connection failed): the jobs that waited for one route
+ * again, to resume it or to open their own connections. */
+static void release_session_waiters(struct worker *w)
+{
+    for (struct job *j; (j = jobq_pop(&w->session_wait)) != NULL;)
+        jobq_push(&w->ready, j);
     fill(w, NULL);
 }
 
@@ -650,13 +665,13 @@ static void on_handshaken(void *arg, struct conn *c, bool resumed)
         w->stats.tls_resumed++;
     else
         w->stats.tls_full++;
-    fill(w, NULL); /* connections that waited for this host's first session */
+    release_session_waiters(w);
 }
 
 static void on_session_ready(void *arg, struct conn *c)
 {
     (void)c;
-    fill(arg, NULL); /* the same, after a TLS 1.3 ticket */
+    release_session_waiters(arg); /* the same, after a TLS 1.3 ticket */
 }
 
 static void on_wake(struct reactor *r, void *arg)
@@ -687,7 +702,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         snprintf(err, errlen, "cannot create an epoll loop: %s", err_str(rc));
         return rc;
     }
-    w->r.before_wait = flush_dirty;
+    reactor_set_before_wait(&w->r, flush_dirty, w);
     if ((rc = dns_init(&w->dns, &w->r, cfg->dns_servers, 0, err, errlen)) < 0)
         goto fail_reactor;
     if ((rc = tls_thread_init(&w->tls, sh->tls)) < 0) {
@@ -751,7 +766,6 @@ void worker_run(struct worker *w, struct source *src)
     atomic_store(&w->progress.ok, 0);
     atomic_store(&w->progress.failed, 0);
     atomic_store(&w->progress.bytes, 0);
-    w->r.stopping = false;
     w->next_due_us = w->started_us = timer_now_us();
     w->holding = w->hold_ending = false;
     fill(w, NULL);
