@@ -44,6 +44,8 @@ struct source {
     enum sink_kind sink;
     FILE *errout;          /* per-URL failure lines; NULL when quiet */
     const char *write_out; /* -w format, printed to stdout per URL; NULL for none */
+    char *body;            /* SINK_MEMORY: the body fetched (the index), owned; else NULL */
+    size_t body_len;
 };
 
 /* The next URL for thread `worker`. Thread-safe. (--duration's deadline is the caller's to

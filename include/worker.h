@@ -16,17 +16,14 @@
 #include "dns.h"
 #include "hostcache.h"
 #include "manifest.h"
+#include "progress.h"
 #include "reactor.h"
 #include "resolve.h"
+#include "result.h"
 #include "source.h"
 #include "stats.h"
 #include "tls.h"
 #include "tls_sessions.h"
-
-/* What the progress line reads from other threads; written only by the worker's own. */
-struct worker_progress {
-    atomic_uint_fast64_t ok, failed, bytes;
-};
 
 /* Everything a worker borrows from main, shared read-only (hostcache has its own lock, and so
  * does the CA bundle that tls loads on first use). */
@@ -80,10 +77,8 @@ struct worker {
     struct tls_sessions sessions; /* per host:port, for resumption */
     struct outdir out;            /* -o, as this thread writes into it */
     struct stats stats;
-    struct worker_progress progress;
-    char *index_body; /* SINK_MEMORY result of the last job, owned */
-    size_t index_len;
-    int index_err;
+    struct progress_counters progress;
+    struct result_ctx results; /* how this source's URLs are told */
     pthread_t thread;
 };
 

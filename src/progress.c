@@ -5,7 +5,6 @@
 
 #include "report.h"
 #include "timer.h"
-#include "worker.h"
 
 #define REDRAW_NS 100000000L /* 10 times a second at most */
 
@@ -30,8 +29,8 @@ int progress_format(char *buf, size_t len, uint64_t ok, uint64_t failed, uint64_
 static void draw(struct progress *p)
 {
     uint64_t ok = 0, failed = 0, bytes = 0;
-    for (unsigned i = 0; i < p->nworkers; i++) {
-        const struct worker_progress *wp = &p->workers[i].progress;
+    for (unsigned i = 0; i < p->ncounters; i++) {
+        const struct progress_counters *wp = p->counters[i];
         ok += atomic_load_explicit(&wp->ok, memory_order_relaxed);
         failed += atomic_load_explicit(&wp->failed, memory_order_relaxed);
         bytes += atomic_load_explicit(&wp->bytes, memory_order_relaxed);
@@ -55,11 +54,18 @@ static void *loop(void *arg)
     return NULL;
 }
 
-void progress_start(struct progress *p, const struct worker *workers, unsigned n, size_t total,
-                    FILE *out)
+void progress_set(struct progress_counters *c, uint64_t ok, uint64_t failed, uint64_t bytes)
 {
-    p->workers = workers;
-    p->nworkers = n;
+    atomic_store_explicit(&c->ok, ok, memory_order_relaxed);
+    atomic_store_explicit(&c->failed, failed, memory_order_relaxed);
+    atomic_store_explicit(&c->bytes, bytes, memory_order_relaxed);
+}
+
+void progress_start(struct progress *p, const struct progress_counters *const *counters, unsigned n,
+                    size_t total, FILE *out)
+{
+    p->counters = counters;
+    p->ncounters = n;
     p->total = total;
     p->out = out;
     p->t0_us = timer_now_us();

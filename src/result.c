@@ -2,6 +2,7 @@
  * Each is written with a single call, so lines from different threads never interleave. */
 #include "result.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -80,4 +81,33 @@ void result_write_out(const char *fmt, const char *url, size_t url_len, const st
     };
     size_t n = writeout_format(line, sizeof(line), fmt, &v);
     fwrite(line, 1, n, stdout);
+}
+
+void result_record(const struct result_ctx *rc, struct stats *st, struct progress_counters *p,
+                   const struct job *j, int err, uint64_t us)
+{
+    const char *url = j->listed;
+    size_t len = j->listed_len;
+    if (rc->manifest_fd >= 0 && result_manifest(rc->manifest_fd, url, len, j, err, us) < 0) {
+        st->manifest_errors++;
+        st->manifest_errno = errno;
+    }
+    if (rc->write_out)
+        result_write_out(rc->write_out, url, len, j, err, us);
+    if (err == 0) {
+        if (rc->errout && rc->verbose)
+            result_line(rc->errout, url, len, "%d, %llu bytes, %.1f ms, %u attempt%s",
+                        j->req.status, (unsigned long long)j->req.bytes, (double)us / 1000.0,
+                        j->attempts, j->attempts == 1 ? "" : "s");
+        st->ok++;
+        st->bytes += j->req.bytes;
+        hist_add(&st->latency, us);
+    } else {
+        stats_fail(st, err);
+        if (rc->errout && err == VL_ESTATUS)
+            result_line(rc->errout, url, len, "HTTP %d", j->req.status);
+        else if (rc->errout)
+            result_line(rc->errout, url, len, "%s", err_str(err));
+    }
+    progress_set(p, st->ok, st->failed, st->bytes);
 }

@@ -178,16 +178,13 @@ static int load_index(struct run *run)
     worker_run(w, &src);
     run->setup = w->stats;
     stats_init(&w->stats);
-    atomic_store(&w->progress.ok, 0); /* before the progress line's first frame */
-    atomic_store(&w->progress.failed, 0);
-    atomic_store(&w->progress.bytes, 0);
-    if (!w->index_body)
+    progress_set(&w->progress, 0, 0, 0); /* before the progress line's first frame */
+    if (!src.body)
         return EXIT_FAILED; /* the failure line is already on stderr */
     char err[256] = "";
-    int rc = index_from_json(w->index_body, w->index_len, run->cfg.field, &run->urls, &run->skipped,
-                             err, sizeof(err));
-    free(w->index_body);
-    w->index_body = NULL;
+    int rc = index_from_json(src.body, src.body_len, run->cfg.field, &run->urls, &run->skipped, err,
+                             sizeof(err));
+    free(src.body);
     if (rc < 0) {
         fprintf(stderr, "volley: %s: %s\n", run->cfg.index_url, err[0] ? err : err_str(rc));
         return EXIT_FAILED;
@@ -486,9 +483,12 @@ static void fetch(struct run *run, struct run_result *res, size_t n)
     source_init(run, &src, n);
     res->info.rss_base_kb = procstat_rss_kb();
     struct progress prog;
+    const struct progress_counters *counters[MAX_THREADS];
+    for (unsigned i = 0; i < run->nworkers; i++)
+        counters[i] = &run->workers[i].progress;
     bool show = cfg->progress == 1 && (n > 0 || run->feed);
     if (show) /* no total for a stream, --duration or --hold */
-        progress_start(&prog, run->workers, run->nworkers,
+        progress_start(&prog, counters, run->nworkers,
                        run->feed || src.n == SIZE_MAX || cfg->hold_ms ? 0 : src.n, stderr);
     if (n > 0 || run->feed)
         fetch_all(run, &src);

@@ -55,55 +55,23 @@ static void check_done(struct worker *w)
 /* A job's single final state: counted, reported, freed. */
 static void finish(struct worker *w, struct job *j, int err)
 {
-    struct source *src = w->src;
-    uint64_t us = timer_now_us() - j->start_us;
-    if (j->ping) {
-        if (err)
-            w->stats.pings_failed++;
-        else
-            w->stats.pings_ok++;
-        job_free(w, j);
-        w->busy--;
-        return;
-    }
-    const char *url = j->listed;
-    size_t url_len = j->listed_len;
-    if (w->sh->manifest_fd >= 0 && j->req.sink != SINK_MEMORY &&
-        result_manifest(w->sh->manifest_fd, url, url_len, j, err, us) < 0) {
-        w->stats.manifest_errors++;
-        w->stats.manifest_errno = errno;
-    }
-    if (src->write_out && j->req.sink != SINK_MEMORY)
-        result_write_out(src->write_out, url, url_len, j, err, us);
-    if (err == 0) {
-        if (src->errout && w->sh->cfg->verbose)
-            result_line(src->errout, url, url_len, "%d, %llu bytes, %.1f ms, %u attempt%s",
-                        j->req.status, (unsigned long long)j->req.bytes, (double)us / 1000.0,
-                        j->attempts, j->attempts == 1 ? "" : "s");
-        w->stats.ok++;
-        w->stats.bytes += j->req.bytes;
-        hist_add(&w->stats.latency, us);
-        if (j->req.sink == SINK_MEMORY) {
-            free(w->index_body);
-            w->index_body = j->req.body;
-            w->index_len = j->req.body_len;
-            j->req.body = NULL;
-        }
+    bool ping = j->ping;
+    if (ping) { /* --hold-ping: a probe, not one of the run's URLs */
+        w->stats.pings_ok += err == 0;
+        w->stats.pings_failed += err != 0;
     } else {
-        stats_fail(&w->stats, err);
-        w->index_err = err;
-        if (src->errout && err == VL_ESTATUS)
-            result_line(src->errout, url, url_len, "HTTP %d", j->req.status);
-        else if (src->errout)
-            result_line(src->errout, url, url_len, "%s", err_str(err));
+        result_record(&w->results, &w->stats, &w->progress, j, err, timer_now_us() - j->start_us);
     }
-    struct worker_progress *p = &w->progress;
-    atomic_store_explicit(&p->ok, w->stats.ok, memory_order_relaxed);
-    atomic_store_explicit(&p->failed, w->stats.failed, memory_order_relaxed);
-    atomic_store_explicit(&p->bytes, w->stats.bytes, memory_order_relaxed);
+    if (err == 0 && j->req.sink == SINK_MEMORY) { /* the index: the run parses it */
+        free(w->src->body);
+        w->src->body = j->req.body;
+        w->src->body_len = j->req.body_len;
+        j->req.body = NULL;
+    }
     job_free(w, j);
     w->busy--;
-    check_done(w);
+    if (!ping)
+        check_done(w);
 }
 
 /* What j's URL is fit for before any request (job_prepare); with --dns-only a -i line may
@@ -759,13 +727,15 @@ fail_reactor:
 
 void worker_run(struct worker *w, struct source *src)
 {
+    const struct shared *sh = w->sh;
+    bool index = src->sink == SINK_MEMORY;
     w->src = src;
+    w->results = (struct result_ctx){index ? -1 : sh->manifest_fd, index ? NULL : src->write_out,
+                                     src->errout, sh->cfg->verbose > 0};
     w->exhausted = false;
     w->taken = 0;
     /* The progress line counts this source's URLs only (not the index fetched before). */
-    atomic_store(&w->progress.ok, 0);
-    atomic_store(&w->progress.failed, 0);
-    atomic_store(&w->progress.bytes, 0);
+    progress_set(&w->progress, 0, 0, 0);
     w->next_due_us = w->started_us = timer_now_us();
     w->holding = w->hold_ending = false;
     fill(w, NULL);
@@ -792,7 +762,6 @@ void worker_fini(struct worker *w)
     free(w->dirty);
     tls_sessions_fini(&w->sessions);
     job_pool_fini(&w->pool);
-    free(w->index_body);
     outdir_close(&w->out);
     tls_thread_fini(&w->tls);
     dns_fini(&w->dns);
