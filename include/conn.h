@@ -47,6 +47,8 @@ struct request {
 
 struct conn;
 
+enum conn_ready { CONN_PLAIN, CONN_TLS_FULL, CONN_TLS_RESUMED };
+
 struct conn_env {
     struct reactor *r;
     struct tls_thread *tls;
@@ -59,14 +61,10 @@ struct conn_env {
     void (*request_done)(void *arg, struct conn *c, struct request *rq, int err);
     /* The connection closed and its slot is free; err is why (0: a clean close). */
     void (*closed)(void *arg, struct conn *c, int err);
-    /* The TLS session to offer for c's host, or NULL; and where to store a new one. */
-    struct tls_session *(*session)(void *arg, const struct conn *c);
-    /* A handshake finished (resumed or not). */
-    void (*handshaken)(void *arg, struct conn *c, bool resumed);
+    /* The connection is ready for requests (TCP connected, TLS done, how). */
+    void (*ready)(void *arg, struct conn *c, enum conn_ready how);
     /* After a TLS 1.3 full handshake: its ticket came (or data came first, and no ticket will). */
     void (*session_ready)(void *arg, struct conn *c);
-    /* The connection is ready for requests (TCP connected, TLS done). */
-    void (*established)(void *arg, struct conn *c);
     void *arg;
     unsigned max_requests;            /* --requests-per-conn; 0 = no limit */
     const struct bindaddr_set *binds; /* --bind, or NULL */
@@ -90,7 +88,8 @@ struct conn {
     const struct hc_entry *he;
     unsigned addr_idx;
     struct tls_conn *tls; /* owned, made for the slot's first https connection, then reused */
-    bool secure;          /* this connection runs TLS */
+    struct tls_session *session; /* borrowed: offered, and where a full handshake's goes */
+    bool secure;                 /* this connection runs TLS */
     /* requests: head is being answered; all have been (or are being) sent */
     struct request *head, *tail;
     unsigned inflight;
@@ -114,8 +113,10 @@ struct conn {
 
 void conn_init(struct conn *c, const struct conn_env *env);
 void conn_fini(struct conn *c);
-/* Open a connection for rq's scheme/host/port to the addresses of he, and queue rq. */
-void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he);
+/* Open a connection for rq's scheme/host/port to the addresses of he, and queue rq. For https,
+ * session (or NULL) is offered for resumption and receives a full handshake's session. */
+void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he,
+               struct tls_session *session);
 /* Queue rq (same scheme/host/port) on an open connection. It is written now when flush_now,
  * else by the next conn_flush, so several requests can leave in one write. */
 void conn_push(struct conn *c, struct request *rq, bool flush_now);

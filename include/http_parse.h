@@ -27,9 +27,12 @@ struct http_response {
     bool obs_fold;               /* out: a value goes on over several lines (see http_unfold) */
 };
 
+#define HTTP_PARSE_TOO_MANY (-3)
+
 /* Parse a complete response head (status line, headers, blank line) at buf.
- * Returns the head's length in bytes (>0), -2 if buf holds only part of a head, -1 if malformed
- * (also when there are more headers than capacity). Accepts bare LF as line end. */
+ * Returns the head's length in bytes (>0), -2 if buf holds only part of a head, -1 if malformed,
+ * or HTTP_PARSE_TOO_MANY for a whole, well-formed head with more fields than capacity (the
+ * first capacity ones are filled). Accepts bare LF as line end. */
 int http_parse_head(const char *buf, size_t len, struct http_response *resp);
 
 /* A line that starts with whitespace continues the previous field (obs-fold, RFC 9112 section
@@ -57,6 +60,12 @@ struct http_meta {
     size_t location_len;
     uint32_t retry_after; /* seconds from Retry-After (delta form), 0 if absent */
 };
+
+/* What a final response means for a GET that saves 2xx bodies and follows redirects. */
+enum http_class { HTTP_SAVE, HTTP_REDIRECT, HTTP_ERROR_STATUS };
+
+/* A redirect (301, 302, 303, 307, 308 with a Location), a success (2xx), or an error status. */
+enum http_class http_classify(int status, const struct http_meta *meta);
 
 /* Derive framing and connection reuse from a parsed head (RFC 9112 section 6.3).
  * head_request: the request was HEAD. Returns 0, or -1 on conflicting/invalid framing

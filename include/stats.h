@@ -29,6 +29,7 @@ struct stats {
     uint64_t conn_failed_by[STATS_NCODES];  /* connections never established, by -code */
     uint64_t hold_server_closed, pings_ok, pings_failed;
     uint64_t establish_us;  /* --hold: slowest thread's time to establish all */
+    long rss_hold_kb;       /* --hold: the process's RSS just before the hold ends */
     uint64_t dns_rcodes[8]; /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED, other */
     uint64_t dns_timeouts, dns_retries, dns_queries; /* queries: every one sent, resends too */
     struct hist latency;                             /* per URL, microseconds */

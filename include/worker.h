@@ -36,14 +36,35 @@ struct shared {
     const struct manifest_done *done; /* --resume: URLs to skip, or NULL */
     atomic_int stop;                  /* 0 run, 1 finish in-flight work then stop, 2 stop now */
     const struct bindaddr_set *binds;
+    const struct worker_mode *mode; /* --hold, --dns-only, or NULL */
 };
 
 struct worker;
+
+/* A stress mode (hold.c, dnsprobe.c): what it changes in how a worker treats its jobs and
+ * connections. run.c picks one, or none; the worker calls it back and includes neither. */
+struct worker_mode {
+    /* Set up (and the end: tear down) the mode's own state in w->mode_state. */
+    int (*init)(struct worker *w);
+    void (*fini)(struct worker *w);
+    /* Take j instead of the connection path (--dns-only); NULL: the ordinary routing. */
+    void (*route)(struct worker *w, struct job *j);
+    /* Every job is done: return true to keep the loop running (--hold begins to hold). */
+    bool (*drained)(struct worker *w);
+    /* An established connection closed; err is why. */
+    void (*closed)(struct worker *w, struct conn *c, int err);
+    unsigned jobs_in_flight; /* per thread; 0: -k x --pipeline */
+    size_t jobs_per_thread;  /* per run; 0: as many as the source gives */
+    bool own_conn;           /* a connection per job, kept: never reused, evicted or retried */
+    unsigned idle_ms;        /* how long an idle connection stays open; 0: 30 s */
+};
 
 struct worker {
     unsigned id;
     const struct shared *sh;
     struct source *src;
+    const struct worker_mode *mode; /* sh->mode in the fetch phase, else NULL */
+    void *mode_state;               /* the mode's own, owned by it */
     struct reactor r;
     struct dns dns;
     struct tls_thread tls;
@@ -52,24 +73,20 @@ struct worker {
     unsigned nconns;
     struct conn **dirty; /* connections given requests during this fill: flushed at its end */
     unsigned ndirty;
-    unsigned busy;
-    size_t taken;
-    /* jobs this worker took from the cursor in this run */ /* jobs taken and not finished */
-    bool filling, exhausted;
+    unsigned busy;                /* jobs taken and not finished */
+    size_t taken;                 /* jobs taken from the source in this run */
+    bool filling;                 /* inside fill(): a callback's own fill returns at once */
+    bool exhausted;               /* the source has no more for this worker */
     int stop_seen;                /* the shared stop level this worker acted on */
     struct timer grace;           /* after a first signal: when in-flight work is cut */
     struct job_queue backing_off; /* jobs waiting for a retry */
     uint64_t rng;                 /* jitter */
     size_t bind_cursor;
-    uint64_t next_due_us;     /* --rate: when the next job is due */
-    uint64_t due_interval_us; /* --rate: per-thread interval; 0 = unpaced */
-    struct timer pace;        /* --rate: wakes take() at the next due time */
-    /* --hold */
-    bool holding, hold_ending;
-    struct timer hold_end, hold_ping;
-    uint64_t started_us;
-    unsigned open_now;
-    long rss_hold_kb;              /* sampled just before the hold ends */
+    uint64_t next_due_us;          /* --rate: when the next job is due */
+    uint64_t due_interval_us;      /* --rate: per-thread interval; 0 = unpaced */
+    struct timer pace;             /* --rate: wakes take() at the next due time */
+    uint64_t started_us;           /* when this source began */
+    unsigned open_now;             /* connections established and not closed */
     struct job_queue ready;        /* jobs to route again (redirects, resends) */
     struct job_queue session_wait; /* jobs waiting for their host's first TLS session */
     struct resolver resolver;      /* names to addresses, and the jobs waiting for them */
@@ -89,5 +106,12 @@ void worker_fini(struct worker *w);
 void worker_run(struct worker *w, struct source *src);
 /* Thread-safe wake from another thread (host lookup finished, stop requested). */
 void worker_wake(struct worker *w);
+
+/* For the modes, on the worker's own thread: a new job (counted busy until worker_finish), a
+ * job's single end, taking and routing more, and a look at whether all is done. */
+struct job *worker_job_new(struct worker *w);
+void worker_finish(struct worker *w, struct job *j, int err);
+void worker_fill(struct worker *w);
+void worker_check_done(struct worker *w);
 
 #endif

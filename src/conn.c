@@ -143,8 +143,10 @@ static int try_connect(struct conn *c)
     return err;
 }
 
-void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he)
+void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he,
+               struct tls_session *session)
 {
+    c->session = session;
     set_target(c, &rq->u);
     c->he = he;
     c->addr_idx = 0;
@@ -167,9 +169,9 @@ static void start_handshake(struct conn *c)
 {
     if (!c->tls)
         c->tls = calloc(1, sizeof(*c->tls));
-    struct tls_session *s = c->env->session(c->env->arg, c);
-    int rc = c->tls ? tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, s)
-                    : VL_ENOMEM;
+    int rc = c->tls
+                 ? tls_conn_start(c->tls, c->env->tls, c->io.fd, c->host, c->ip_literal, c->session)
+                 : VL_ENOMEM;
     if (rc < 0) {
         defer_close(c, rc);
         return;
@@ -221,7 +223,6 @@ static void do_handshake(struct conn *c)
         conn_close(c, err);
         return;
     }
-    c->env->handshaken(c->env->arg, c, c->tls->resumed);
     start_ready(c);
 }
 
@@ -231,7 +232,10 @@ static void start_ready(struct conn *c)
     c->was_ready = true;
     if (c->head)
         c->head->t_tls_us = timer_now_us();
-    c->env->established(c->env->arg, c);
+    c->env->ready(c->env->arg, c,
+                  !c->secure        ? CONN_PLAIN
+                  : c->tls->resumed ? CONN_TLS_RESUMED
+                                    : CONN_TLS_FULL);
     struct request *rq = c->head;
     if (rq && rq->connect_only && rq == c->tail) {
         /* --hold-idle: the request was only to get here. */
@@ -251,6 +255,28 @@ static void start_ready(struct conn *c)
     flush(c);
 }
 
+/* One send or receive, over TLS or plain: the bytes moved in *n, the io_status, and err when
+ * IO_ERR. */
+static enum io_status xfer_write(struct conn *c, const char *p, size_t len, size_t *n, int *err)
+{
+    if (c->secure)
+        return tls_write(c->tls, p, len, n, err);
+    ssize_t w = send(c->io.fd, p, len, MSG_NOSIGNAL);
+    *n = w > 0 ? (size_t)w : 0;
+    *err = w < 0 && errno != EAGAIN ? err_from_errno(errno) : 0;
+    return w >= 0 ? IO_OK : errno == EAGAIN ? IO_WANT_WRITE : IO_ERR;
+}
+
+static enum io_status xfer_read(struct conn *c, char *p, size_t len, size_t *n, int *err)
+{
+    if (c->secure)
+        return tls_read(c->tls, p, len, n, err);
+    ssize_t r = recv(c->io.fd, p, len, 0);
+    *n = r > 0 ? (size_t)r : 0;
+    *err = r < 0 && errno != EAGAIN ? err_from_errno(errno) : 0;
+    return r > 0 ? IO_OK : r == 0 ? IO_EOF : errno == EAGAIN ? IO_WANT_READ : IO_ERR;
+}
+
 /* Write as much of wbuf as the socket takes; interest follows what is left. */
 static void flush(struct conn *c)
 {
@@ -258,14 +284,7 @@ static void flush(struct conn *c)
         size_t n = 0;
         int err = 0;
         enum io_status st;
-        if (c->secure) {
-            st = tls_write(c->tls, c->wbuf + c->wpos, c->wlen - c->wpos, &n, &err);
-        } else {
-            ssize_t w = send(c->io.fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
-            st = w >= 0 ? IO_OK : errno == EAGAIN ? IO_WANT_WRITE : IO_ERR;
-            n = w > 0 ? (size_t)w : 0;
-            err = st == IO_ERR ? err_from_errno(errno) : 0;
-        }
+        st = xfer_write(c, c->wbuf + c->wpos, c->wlen - c->wpos, &n, &err);
         if (st == IO_ERR) {
             defer_close(c, err);
             return;
@@ -358,11 +377,6 @@ static void finish_request(struct conn *c, int err)
     c->env->request_done(c->env->arg, c, rq, err);
 }
 
-static bool is_redirect(int status)
-{
-    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
 /* A final response head for the queue's head request: decide what its body is for. */
 static int start_body(struct conn *c, const struct http_response *resp)
 {
@@ -376,7 +390,8 @@ static int start_body(struct conn *c, const struct http_response *resp)
     if (meta.framing == HTTP_BODY_LENGTH && meta.length > c->env->max_size)
         return VL_EBODY_SIZE;
     enum sink_kind kind = SINK_DISCARD;
-    if (is_redirect(resp->status) && meta.location) {
+    enum http_class class = http_classify(resp->status, &meta);
+    if (class == HTTP_REDIRECT) {
         rq->action = REQ_REDIRECT;
         char *dst = malloc(8192);
         int n = dst ? url_resolve(&rq->u, meta.location, meta.location_len, dst, 8192) : -1;
@@ -386,7 +401,7 @@ static int start_body(struct conn *c, const struct http_response *resp)
         }
         free(rq->location);
         rq->location = dst;
-    } else if (resp->status >= 200 && resp->status < 300) {
+    } else if (class == HTTP_SAVE) {
         rq->action = REQ_SAVE;
         kind = rq->sink;
     } else {
@@ -400,23 +415,6 @@ static int start_body(struct conn *c, const struct http_response *resp)
     return 0;
 }
 
-/* The parser also says -1 when a head has more lines than MAX_HEADERS. Such a head is judged
- * by its size once it is whole: over 64 KiB is VL_EHEADER_SIZE, else malformed. Returns 0 to
- * wait for more input, or the error. */
-static int judge_parse_error(const char *p, size_t len)
-{
-    size_t lines = 0;
-    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + len - q))) != NULL; q++)
-        if (++lines > MAX_HEADERS)
-            break;
-    if (lines <= MAX_HEADERS)
-        return VL_EHTTP;
-    const char *end = memmem(p, len, "\r\n\r\n", 4);
-    if (end)
-        return (size_t)(end - p) >= HTTP_MAX_HEAD ? VL_EHEADER_SIZE : VL_EHTTP;
-    return len >= HTTP_MAX_HEAD ? VL_EHEADER_SIZE : 0;
-}
-
 /* Parse one head from rbuf. Returns 1 when a body starts, 0 for more input, or a VL_E code. */
 static int parse_head(struct conn *c)
 {
@@ -427,8 +425,8 @@ static int parse_head(struct conn *c)
         int n = http_parse_head(c->rbuf + c->rpos, avail, &resp);
         if (n == -2)
             return avail >= HTTP_MAX_HEAD ? VL_EHEADER_SIZE : 0;
-        if (n < 0)
-            return judge_parse_error(c->rbuf + c->rpos, avail);
+        if (n < 0) /* malformed, or more than MAX_HEADERS fields: no server volley talks to */
+            return VL_EHTTP;
         if ((size_t)n > HTTP_MAX_HEAD)
             return VL_EHEADER_SIZE;
         if (resp.obs_fold)
@@ -559,19 +557,12 @@ static void do_read(struct conn *c)
         size_t space = c->rcap - c->rlen, n = 0;
         int err = 0;
         enum io_status st;
-        if (c->secure) {
-            bool awaiting = tls_awaiting_ticket(c->tls);
-            st = tls_read(c->tls, c->rbuf + c->rlen, space, &n, &err);
-            if (awaiting && !tls_awaiting_ticket(c->tls)) {
-                c->env->session_ready(c->env->arg, c);
-                if (c->state != CONN_READY)
-                    return; /* the callback closed it (evicted while idle) */
-            }
-        } else {
-            ssize_t r = recv(c->io.fd, c->rbuf + c->rlen, space, 0);
-            st = r > 0 ? IO_OK : r == 0 ? IO_EOF : errno == EAGAIN ? IO_WANT_READ : IO_ERR;
-            n = r > 0 ? (size_t)r : 0;
-            err = st == IO_ERR ? err_from_errno(errno) : 0;
+        bool awaiting = c->secure && tls_awaiting_ticket(c->tls);
+        st = xfer_read(c, c->rbuf + c->rlen, space, &n, &err);
+        if (awaiting && !tls_awaiting_ticket(c->tls)) {
+            c->env->session_ready(c->env->arg, c);
+            if (c->state != CONN_READY)
+                return; /* the callback closed it (evicted while idle) */
         }
         if (st == IO_EOF) {
             on_eof(c);

@@ -189,6 +189,7 @@ int http_parse_head(const char *buf, size_t len, struct http_response *resp)
     struct scan s = {buf, buf + (len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD)};
     size_t n = 0;
     bool folded = false;
+    struct http_header scratch;
     int rc = parse_status_line(&s, resp);
 
     if (rc != 0)
@@ -201,18 +202,24 @@ int http_parse_head(const char *buf, size_t len, struct http_response *resp)
         if (is_ows(*s.p)) {
             /* Whitespace before the first field is no fold: RFC 9112 section 2.2 lets a
              * recipient reject the message. */
-            if (n == 0 || (rc = parse_fold(&s, &resp->headers[n - 1])) != 0)
+            if (n == 0 || (rc = parse_fold(&s, n <= resp->num_headers ? &resp->headers[n - 1]
+                                                                      : &scratch)) != 0)
                 return n == 0 ? -1 : rc;
             folded = true;
             continue;
         }
-        if (n == resp->num_headers)
-            return -1;
-        if ((rc = parse_header(&s, &resp->headers[n++])) != 0)
+        /* Past capacity the fields are still checked, in a scratch slot, so that the caller
+         * learns "too many" only for a whole head (and a fold of a dropped field is checked
+         * too). */
+        struct http_header *h = n < resp->num_headers ? &resp->headers[n] : &scratch;
+        if ((rc = parse_header(&s, h)) != 0)
             return rc;
+        n++;
     }
     if ((rc = eat_eol(&s)) != 0)
         return rc;
+    if (n > resp->num_headers)
+        return HTTP_PARSE_TOO_MANY;
     /* only on success, so a -2 caller can retry with the same capacity */
     resp->num_headers = n;
     resp->obs_fold = folded;
@@ -641,4 +648,14 @@ int http_body_eof(struct http_body *b)
         return 0;
     }
     return -1;
+}
+
+enum http_class http_classify(int status, const struct http_meta *meta)
+{
+    /* RFC 9110 section 15.4: the redirections a GET follows; 300 and 305 are not among them. */
+    bool redirect =
+        status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (redirect && meta->location)
+        return HTTP_REDIRECT;
+    return status >= 200 && status < 300 ? HTTP_SAVE : HTTP_ERROR_STATUS;
 }

@@ -24,6 +24,7 @@
 #include "hostcache.h"
 #include "index.h"
 #include "linefeed.h"
+#include "modes.h"
 #include "outdir.h"
 #include "pathclaim.h"
 #include "report.h"
@@ -46,6 +47,7 @@ struct run {
     struct linefeed *feed;        /* -i streamed, or NULL */
     struct index_skipped skipped; /* elements of the JSON index that held no URL */
     struct pathclaims claims;     /* with -o */
+    struct worker_mode mode;      /* --hold or --dns-only */
     struct stats setup;           /* the index fetch's connection figures */
     struct manifest_done done;
     struct bindaddr_set binds;
@@ -332,6 +334,11 @@ static int setup(struct run *run)
     run->sh.tls = &run->tls;
     run->sh.hosts = &run->hosts;
     run->sh.manifest_fd = -1;
+    if (cfg->hold_ms)
+        hold_mode(&run->mode, cfg);
+    else if (cfg->dns_only)
+        dnsprobe_mode(&run->mode, cfg);
+    run->sh.mode = cfg->hold_ms || cfg->dns_only ? &run->mode : NULL;
     if (cfg->output_dir && check_output_dir(cfg) < 0)
         return EXIT_USAGE;
     if (cfg->output_dir) {
@@ -424,7 +431,7 @@ static void summarise(struct run *run, struct run_result *res, const struct rusa
     ri->peak_rss_kb = procstat_peak_rss_kb();
     if (ri->peak_rss_kb == 0)
         ri->peak_rss_kb = ru.ru_maxrss;
-    ri->rss_hold_kb = run->workers[0].rss_hold_kb;
+    ri->rss_hold_kb = total->rss_hold_kb;
     ri->rate_target = run->cfg.rate;
     ri->hold = run->cfg.hold_ms > 0;
     ri->dns_only = run->cfg.dns_only;

@@ -52,6 +52,8 @@ void stats_merge(struct stats *dst, const struct stats *src)
     dst->pings_failed += src->pings_failed;
     if (src->establish_us > dst->establish_us)
         dst->establish_us = src->establish_us;
+    if (src->rss_hold_kb > dst->rss_hold_kb)
+        dst->rss_hold_kb = src->rss_hold_kb;
     for (int i = 0; i < 8; i++)
         dst->dns_rcodes[i] += src->dns_rcodes[i];
     dst->dns_timeouts += src->dns_timeouts;

@@ -10,7 +10,6 @@
 
 #include "err.h"
 #include "pathclaim.h"
-#include "procstat.h"
 #include "result.h"
 #include "retry.h"
 
@@ -38,18 +37,14 @@ static void job_free(struct worker *w, struct job *j)
     job_release(&w->pool, j);
 }
 
-static void start_hold(struct worker *w);
-
+/* Nothing left to take and nothing in flight: the loop ends, unless the mode keeps it. */
 static void check_done(struct worker *w)
 {
     if (!w->exhausted || w->busy != 0)
         return;
-    if (w->sh->cfg->hold_ms && !w->holding && !w->stop_seen && w->src->sink != SINK_MEMORY) {
-        start_hold(w);
+    if (w->mode && w->mode->drained && !w->stop_seen && w->mode->drained(w))
         return;
-    }
-    if (!w->holding || w->hold_ending || w->stop_seen)
-        reactor_stop(&w->r);
+    reactor_stop(&w->r);
 }
 
 /* A job's single final state: counted, reported, freed. */
@@ -74,13 +69,13 @@ static void finish(struct worker *w, struct job *j, int err)
         check_done(w);
 }
 
-/* What j's URL is fit for before any request (job_prepare); with --dns-only a -i line may
- * also be a bare host name. Returns 0 or the failure. */
+/* What j's URL is fit for before any request (job_prepare). Returns 0 or the failure. */
 static int prepare(struct worker *w, struct job *j)
 {
     const struct config *cfg = w->sh->cfg;
     int rc = job_prepare(j, j->listed_len, cfg->output_dir, w->sh->claims);
-    if (rc == VL_EURL && cfg->dns_only && !memchr(j->url, '\0', j->listed_len)) {
+    /* A mode that routes jobs itself takes a bare host name too (--dns-only with -i). */
+    if (rc == VL_EURL && w->mode && w->mode->route && !memchr(j->url, '\0', j->listed_len)) {
         j->req.u.host = j->url;
         j->req.u.host_len = j->listed_len;
         return 0;
@@ -122,7 +117,7 @@ static int start_job(struct worker *w, struct source_item *it, uint64_t now, str
     /* Paced jobs count from when they were due, not when sent (coordinated omission). */
     j->start_us = w->due_interval_us ? w->next_due_us : now;
     w->next_due_us += w->due_interval_us;
-    j->req.connect_only = w->sh->cfg->hold_idle;
+    j->req.connect_only = w->mode && w->mode->own_conn && w->sh->cfg->hold_idle;
     int rc = prepare(w, j);
     if (rc < 0) {
         finish(w, j, rc);
@@ -140,12 +135,12 @@ static struct job *take(struct worker *w)
         return ready;
     /* Take no more than the connections can carry, so other threads get their share. */
     const struct config *cfg = w->sh->cfg;
-    unsigned cap = cfg->dns_only ? (cfg->dns_concurrency ? cfg->dns_concurrency : w->nconns)
-                                 : w->nconns * cfg->pipeline;
+    const struct worker_mode *m = w->mode;
+    unsigned cap = m && m->jobs_in_flight ? m->jobs_in_flight : w->nconns * cfg->pipeline;
     while (!w->exhausted && w->busy < cap) {
         uint64_t now = timer_now_us();
-        /* --hold: -k connections per thread, each kept after its one request; --duration. */
-        if ((cfg->hold_ms && w->taken >= w->nconns) ||
+        /* The mode's share (--hold: -k per thread), or --duration's end. */
+        if ((m && m->jobs_per_thread && w->taken >= m->jobs_per_thread) ||
             (w->src->deadline_us && now >= w->src->deadline_us)) {
             w->exhausted = true;
             break;
@@ -179,13 +174,6 @@ static struct job *take(struct worker *w)
 
 /* ---- TLS sessions ---- */
 
-static struct tls_session *on_session(void *arg, const struct conn *c)
-{
-    struct worker *w = arg;
-    struct tls_session_entry *e = tls_sessions_get(&w->sessions, c->host, strlen(c->host), c->port);
-    return e ? &e->s : NULL;
-}
-
 /* c is still getting its host's first session: connecting, in the handshake, or (TLS 1.3)
  * waiting for the ticket that follows the handshake. */
 static bool warming(const struct conn *c)
@@ -196,20 +184,14 @@ static bool warming(const struct conn *c)
 
 /* With no session for this host yet and a first handshake under way, a new connection waits
  * for it: then it resumes (an abbreviated handshake) instead of paying for a full one. */
-static bool must_wait_for_session(struct worker *w, const struct url *u,
-                                  struct tls_session_entry **warm)
+static bool session_busy(struct tls_session_entry *e)
 {
-    *warm = NULL;
-    if (u->scheme != URL_HTTPS)
-        return false;
-    struct tls_session_entry *e = tls_sessions_get(&w->sessions, u->host, u->host_len, u->port);
-    if (!e || e->s.valid)
-        return false;
     const struct conn *c = (const struct conn *)e->warming;
+    if (e->s.valid)
+        return false;
     if (c && warming(c) && c->port == e->port && strcmp(c->host, e->host) == 0)
         return true;
     e->warming = NULL;
-    *warm = e;
     return false;
 }
 
@@ -265,7 +247,7 @@ static struct conn *free_slot(struct worker *w)
         struct conn *c = &w->conns[i];
         if (c->state == CONN_FREE)
             return c;
-        if (w->sh->cfg->hold_ms)
+        if (w->mode && w->mode->own_conn)
             continue; /* held connections are the point of the run: never evicted */
         if (conn_idle(c) && (!idle || c->last_active < idle->last_active))
             idle = c;
@@ -275,17 +257,15 @@ static struct conn *free_slot(struct worker *w)
     return idle && idle->state == CONN_FREE ? idle : NULL;
 }
 
-/* Returns false when j must wait for a connection slot. */
-static void dns_only(struct worker *w, struct job *j);
-
+/* Send j on its way. Returns false when it must wait for a connection slot. */
 static bool route(struct worker *w, struct job *j, struct conn *hint)
 {
-    if (w->sh->cfg->dns_only) {
-        dns_only(w, j);
+    if (w->mode && w->mode->route) {
+        w->mode->route(w, j);
         return true;
     }
     /* --hold measures connections: every job gets its own. */
-    struct conn *c = w->sh->cfg->hold_ms ? NULL : find_conn(w, j, hint);
+    struct conn *c = w->mode && w->mode->own_conn ? NULL : find_conn(w, j, hint);
     if (c) {
         w->stats.conns_reused_requests += c->served > 0;
         j->req.t_addr_us = j->req.t_conn_us = j->req.t_tls_us = timer_now_us();
@@ -306,8 +286,11 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     }
     if (!j->req.t_addr_us)
         j->req.t_addr_us = timer_now_us();
-    struct tls_session_entry *warm;
-    if (must_wait_for_session(w, &j->req.u, &warm)) {
+    const struct url *u = &j->req.u;
+    struct tls_session_entry *se =
+        u->scheme == URL_HTTPS ? tls_sessions_get(&w->sessions, u->host, u->host_len, u->port)
+                               : NULL;
+    if (se && session_busy(se)) {
         /* Parked apart: jobs for other hosts keep being routed meanwhile. */
         jobq_push(&w->session_wait, j);
         return true;
@@ -315,10 +298,10 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
     c = free_slot(w);
     if (!c)
         return false;
-    if (warm)
-        warm->warming = c;
+    if (se && !se->s.valid)
+        se->warming = c; /* this one gets the host's first session */
     w->stats.conns_opened++;
-    conn_open(c, &j->req, he);
+    conn_open(c, &j->req, he, se ? &se->s : NULL);
     return true;
 }
 
@@ -387,7 +370,8 @@ static void fail_or_retry(struct worker *w, struct job *j, int err)
         backoff(w, j, LIMIT_BACKOFF_MS);
         return;
     }
-    if (retry_allowed(err, j->req.status) && j->attempts <= cfg->retries && !cfg->hold_ms) {
+    bool own_conn = w->mode && w->mode->own_conn; /* a held connection is not retried */
+    if (retry_allowed(err, j->req.status) && j->attempts <= cfg->retries && !own_conn) {
         uint64_t delay = retry_delay_ms(j->attempts, j->req.retry_after, rand64(w));
         uint64_t elapsed_ms = (timer_now_us() - j->start_us) / 1000;
         if (!cfg->retry_max_time_ms || elapsed_ms + delay <= cfg->retry_max_time_ms) {
@@ -456,92 +440,6 @@ static void check_stop(struct worker *w)
     check_done(w);
 }
 
-/* ---- --hold ---- */
-
-static void on_hold_end(void *arg)
-{
-    struct worker *w = arg;
-    w->rss_hold_kb = procstat_rss_kb();
-    w->hold_ending = true;
-    reactor_timer_cancel(&w->r, &w->hold_ping);
-    for (unsigned i = 0; i < w->nconns; i++)
-        conn_close(&w->conns[i], 0);
-    check_done(w);
-}
-
-/* Send a request on every idle held connection. */
-static void on_hold_ping(void *arg)
-{
-    struct worker *w = arg;
-    for (unsigned i = 0; i < w->nconns; i++) {
-        struct conn *c = &w->conns[i];
-        struct job *j = conn_idle(c) ? job_new_for(w) : NULL;
-        if (!j)
-            continue;
-        j->ping = true;
-        j->url = w->src->urls[i % w->src->nurls];
-        j->start_us = timer_now_us();
-        if (url_parse(j->url, strlen(j->url), &j->req.u) < 0 ||
-            (j->req.origin = url_origin_hash(&j->req.u), !conn_matches(c, &j->req))) {
-            job_free(w, j);
-            continue;
-        }
-        w->busy++;
-        conn_push(c, &j->req, true);
-    }
-    reactor_timer_in(&w->r, &w->hold_ping, w->sh->cfg->hold_ping_ms);
-}
-
-/* Every connection of this thread is up (or failed): hold them. */
-static void start_hold(struct worker *w)
-{
-    const struct config *cfg = w->sh->cfg;
-    w->holding = true;
-    w->stats.establish_us = timer_now_us() - w->started_us;
-    timer_init(&w->hold_end, on_hold_end, w);
-    timer_init(&w->hold_ping, on_hold_ping, w);
-    reactor_timer_in(&w->r, &w->hold_end, cfg->hold_ms);
-    if (cfg->hold_ping_ms)
-        reactor_timer_in(&w->r, &w->hold_ping, cfg->hold_ping_ms);
-}
-
-/* ---- --dns-only ---- */
-
-static int rcode_slot(int rcode)
-{
-    return rcode >= 0 && rcode <= 5 ? rcode : 6;
-}
-
-static void on_dns_answer(void *arg, int err, int rcode, int timeouts)
-{
-    struct job *j = arg;
-    struct worker *w = j->owner;
-    w->stats.dns_retries += (uint64_t)timeouts;
-    w->stats.dns_queries += 1 + (uint64_t)timeouts;
-    if (err == 0) {
-        w->stats.dns_rcodes[rcode_slot(rcode)]++;
-        hist_add(&w->stats.dns_latency, timer_now_us() - j->start_us);
-    } else if (err == VL_ETIMEOUT_DNS) {
-        w->stats.dns_timeouts++;
-    }
-    finish(w, j, err);
-    fill(w, NULL);
-}
-
-static void dns_only(struct worker *w, struct job *j)
-{
-    char name[256];
-    if (j->req.u.host_len >= sizeof(name)) {
-        finish(w, j, VL_EURL);
-        return;
-    }
-    memcpy(name, j->req.u.host, j->req.u.host_len);
-    name[j->req.u.host_len] = '\0';
-    j->owner = w;
-    w->stats.dns_lookups++;
-    dns_query_a(&w->dns, name, on_dns_answer, j);
-}
-
 /* ---- connection callbacks ---- */
 
 static void follow_redirect(struct worker *w, struct job *j)
@@ -589,13 +487,17 @@ static void on_request_done(void *arg, struct conn *c, struct request *rq, int e
     fill(w, c);
 }
 
-static void on_established(void *arg, struct conn *c)
+static void on_ready(void *arg, struct conn *c, enum conn_ready how)
 {
     struct worker *w = arg;
     (void)c;
     w->stats.conns_established++;
     if (++w->open_now > w->stats.conns_peak)
         w->stats.conns_peak = w->open_now;
+    w->stats.tls_full += how == CONN_TLS_FULL;
+    w->stats.tls_resumed += how == CONN_TLS_RESUMED;
+    if (how != CONN_PLAIN)
+        release_session_waiters(w); /* a session to resume now, or none to wait for */
 }
 
 static void on_closed(void *arg, struct conn *c, int err)
@@ -604,10 +506,8 @@ static void on_closed(void *arg, struct conn *c, int err)
     w->stats.discarded_excess += err == VL_EEXCESS;
     if (c->was_ready) {
         w->open_now--;
-        /* With --hold every close before the hold ends is the server's doing (or a failure
-         * after the handshake): the connection was established, then lost. */
-        if (w->sh->cfg->hold_ms && !w->hold_ending && !w->stop_seen)
-            w->stats.hold_server_closed++;
+        if (w->mode && w->mode->closed && !w->stop_seen)
+            w->mode->closed(w, c, err);
     } else if (err < 0 && err >= VL_ERR_MIN) {
         w->stats.conn_failed_by[-err]++;
     } else {
@@ -623,17 +523,6 @@ static void release_session_waiters(struct worker *w)
     for (struct job *j; (j = jobq_pop(&w->session_wait)) != NULL;)
         jobq_push(&w->ready, j);
     fill(w, NULL);
-}
-
-static void on_handshaken(void *arg, struct conn *c, bool resumed)
-{
-    struct worker *w = arg;
-    (void)c;
-    if (resumed)
-        w->stats.tls_resumed++;
-    else
-        w->stats.tls_full++;
-    release_session_waiters(w);
 }
 
 static void on_session_ready(void *arg, struct conn *c)
@@ -697,14 +586,12 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
         .max_size = cfg->max_size,
         .timeout_ms = cfg->timeout_ms,
         .connect_timeout_ms = cfg->connect_timeout_ms,
-        .idle_ms = cfg->hold_ms ? cfg->hold_ms + 600000 : IDLE_MS,
+        .idle_ms = sh->mode && sh->mode->idle_ms ? sh->mode->idle_ms : IDLE_MS,
         .request_done = on_request_done,
         .closed = on_closed,
-        .session = on_session,
-        .handshaken = on_handshaken,
+        .ready = on_ready,
         .session_ready = on_session_ready,
         .arg = w,
-        .established = on_established,
         .max_requests = cfg->requests_per_conn,
         .binds = sh->binds,
         .bind_cursor = &w->bind_cursor,
@@ -712,6 +599,11 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     w->nconns = cfg->conns;
     for (unsigned i = 0; i < w->nconns; i++)
         conn_init(&w->conns[i], &w->env);
+    if (sh->mode && sh->mode->init && sh->mode->init(w) < 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = VL_ENOMEM;
+        goto fail_all;
+    }
     return 0;
 fail_all:
     outdir_close(&w->out);
@@ -730,6 +622,7 @@ void worker_run(struct worker *w, struct source *src)
     const struct shared *sh = w->sh;
     bool index = src->sink == SINK_MEMORY;
     w->src = src;
+    w->mode = index ? NULL : sh->mode; /* the index is fetched the ordinary way */
     w->results = (struct result_ctx){index ? -1 : sh->manifest_fd, index ? NULL : src->write_out,
                                      src->errout, sh->cfg->verbose > 0};
     w->exhausted = false;
@@ -737,7 +630,6 @@ void worker_run(struct worker *w, struct source *src)
     /* The progress line counts this source's URLs only (not the index fetched before). */
     progress_set(&w->progress, 0, 0, 0);
     w->next_due_us = w->started_us = timer_now_us();
-    w->holding = w->hold_ending = false;
     fill(w, NULL);
     if (!(w->exhausted && w->busy == 0))
         reactor_run(&w->r);
@@ -748,14 +640,32 @@ void worker_wake(struct worker *w)
     reactor_wake(&w->r);
 }
 
+struct job *worker_job_new(struct worker *w)
+{
+    return job_new_for(w);
+}
+
+void worker_finish(struct worker *w, struct job *j, int err)
+{
+    finish(w, j, err);
+}
+
+void worker_fill(struct worker *w)
+{
+    fill(w, NULL);
+}
+
+void worker_check_done(struct worker *w)
+{
+    check_done(w);
+}
+
 void worker_fini(struct worker *w)
 {
     reactor_timer_cancel(&w->r, &w->grace);
     reactor_timer_cancel(&w->r, &w->pace);
-    if (w->holding) {
-        reactor_timer_cancel(&w->r, &w->hold_end);
-        reactor_timer_cancel(&w->r, &w->hold_ping);
-    }
+    if (w->sh->mode && w->sh->mode->fini)
+        w->sh->mode->fini(w);
     for (unsigned i = 0; i < w->nconns; i++)
         conn_fini(&w->conns[i]);
     free(w->conns);

@@ -299,7 +299,7 @@ static int head_step(struct run *r)
 
     if (n == -2)
         return 0;
-    if (n == -1) {
+    if (n == -1 || n == HTTP_PARSE_TOO_MANY) {
         r->o->fail = FAIL_HEAD;
         r->o->fail_pos = r->pos;
         return -1;
@@ -472,7 +472,8 @@ static void test_samples_every_split(void **state)
         }
 }
 
-/* Each prefix of a bad head gives -2 until the bad byte arrives, then -1 for good. */
+/* Each prefix of a bad head gives -2 until the bad byte arrives, then -1 (or too many) for
+ * good. */
 static void assert_rejected(struct guard *g, const char *in, size_t len, size_t cap, size_t id)
 {
     struct http_header hdrs[MAX_HDRS];
@@ -481,9 +482,10 @@ static void assert_rejected(struct guard *g, const char *in, size_t len, size_t 
     for (size_t n = 0; n <= len; n++) {
         struct http_response resp = {.headers = hdrs, .num_headers = cap};
         int rc = http_parse_head(guard_put(g, in, n), n, &resp);
-        if (failed ? rc != -1 : rc != -1 && rc != -2)
+        bool bad = rc == -1 || rc == HTTP_PARSE_TOO_MANY;
+        if (failed ? !bad : !bad && rc != -2)
             fail_msg("bad head %zu, prefix %zu: got %d (failed before: %d)", id, n, rc, failed);
-        failed = rc == -1;
+        failed = bad;
     }
     if (!failed)
         fail_msg("bad head %zu accepted", id);
@@ -614,13 +616,20 @@ static void test_capacity(void **state)
     assert_int_equal(parse_one(*state, three, &resp), strlen(three));
     assert_int_equal(resp.num_headers, 3);
     resp.num_headers = 2;
-    assert_int_equal(parse_one(*state, three, &resp), -1);
+    assert_int_equal(parse_one(*state, three, &resp), HTTP_PARSE_TOO_MANY);
     assert_int_equal(resp.num_headers, 2); /* unchanged on failure */
+    /* "Too many" only for a whole head: a part of one needs more, a bad one is malformed. */
+    assert_int_equal(parse_one(*state, "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n", &resp), -2);
+    assert_int_equal(parse_one(*state, "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC 3\r\n\r\n", &resp),
+                     -1);
+    assert_int_equal(
+        parse_one(*state, "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n \x01\r\n\r\n", &resp), -1);
     resp.num_headers = 0;
     assert_int_equal(parse_one(*state, "HTTP/1.1 200 OK\r\n\r\n", &resp), 19);
     assert_int_equal(resp.num_headers, 0);
     resp.headers = NULL;
-    assert_int_equal(parse_one(*state, "HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", &resp), -1);
+    assert_int_equal(parse_one(*state, "HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", &resp),
+                     HTTP_PARSE_TOO_MANY);
     /* A partial head leaves the capacity alone, so the caller can simply call again. */
     resp.headers = hdrs;
     resp.num_headers = 3;

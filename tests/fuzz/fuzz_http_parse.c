@@ -112,7 +112,7 @@ static int parse_prefix(const struct msg *m, size_t n, struct http_response *r,
     HIDE(m->buf + n, m->len - n);
     rc = http_parse_head(m->buf, n, r);
     SHOW(m->buf + n, m->len - n);
-    CHECK(rc == -1 || rc == -2 || (rc > 0 && (size_t)rc <= n));
+    CHECK(rc == -1 || rc == -2 || rc == HTTP_PARSE_TOO_MANY || (rc > 0 && (size_t)rc <= n));
     return rc;
 }
 
