@@ -78,7 +78,8 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                              "connections": {"http": n, "https": n,
                                              "tls-stall": n, "tls-alert": n},
                              "conns": [{"kind": "http", "requests": n, "max_in_flight": n,
-                                        "after_close": n, "targets": [TARGET, ...]}, ...]}
+                                        "after_close": n, "client_closed": b,
+                                        "targets": [TARGET, ...]}, ...]}
                       TARGET is the request target exactly as sent (path and query);
                       connections are counted when accepted, per listener, so the one
                       carrying this request is included.  Counts (and flaky counters)
@@ -90,7 +91,9 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                       "max_in_flight" the most requests received and not yet answered at
                       one time (above 1 only if the client pipelines), "after_close" how
                       many request heads arrived after a response that said "Connection:
-                      close" (never answered).
+                      close" (never answered), "client_closed" whether the client then
+                      closed the connection within 0.5 s, as RFC 9112 section 9.6 asks
+                      (null if no response on it said close).
                       /stats and /stats/reset themselves are not counted.
   /stats/reset        clears the request and connection counts, the connection records
                       and every flaky/flakyreset counter; answers {"reset": true}.
@@ -197,7 +200,7 @@ class State:
         with self.lock:
             if conn.rec is None or not any(r is conn.rec for r in self.conns):
                 conn.rec = {"kind": conn.kind, "requests": 0, "max_in_flight": 0,
-                            "after_close": 0, "targets": []}
+                            "after_close": 0, "client_closed": None, "targets": []}
                 self.conns.append(conn.rec)
             return conn.rec
 
@@ -210,14 +213,14 @@ class State:
             if len(rec["targets"]) < MAX_TARGETS:
                 rec["targets"].append(target)
 
-    def note_after_close(self, conn, heads, late):
+    def note_after_close(self, conn, heads, late, closed):
         """heads request heads were left unanswered when conn closed, late of them sent
-        after a response that said "Connection: close"."""
-        if heads:
-            rec = self.conn_record(conn)
-            with self.lock:
-                rec["requests"] += heads
-                rec["after_close"] += late
+        after a response that said "Connection: close"; closed: the client closed it."""
+        rec = self.conn_record(conn)
+        with self.lock:
+            rec["requests"] += heads
+            rec["after_close"] += late
+            rec["client_closed"] = closed
 
     def bump_flaky(self, key):
         """Return how many earlier requests KEY has seen, and count this one."""
@@ -925,16 +928,29 @@ def serve_requests(conn):
 
 def watch_after_close(conn):
     """After a response that said "Connection: close": read on until the client closes, or
-    AFTER_CLOSE_S, and record the request heads left unanswered on the connection."""
+    AFTER_CLOSE_S, and record the request heads left unanswered on the connection and
+    whether the client closed it."""
     conn.pull_ready()
     before = heads_in(conn.buf)
     deadline = time.monotonic() + AFTER_CLOSE_S
+    closed = False
     while not conn.state.stop.is_set():
         left = deadline - time.monotonic()
-        if left <= 0 or not conn.fill(left):
+        if left <= 0:
             break
+        try:
+            conn.sock.settimeout(left)
+            data = conn.sock.recv(65536)
+        except socket.timeout:
+            break
+        except (OSError, ssl.SSLError):  # a RST (or a TLS close without close_notify)
+            data = b""
+        if not data:
+            closed = True
+            break
+        conn.buf += data
     heads = heads_in(conn.buf)
-    conn.state.note_after_close(conn, heads, heads - before)
+    conn.state.note_after_close(conn, heads, heads - before, closed)
 
 
 def serve_http(conn):

@@ -193,8 +193,8 @@ assert_connections_at_least() {
 }
 
 # assert_conns PYTHON: the fault server's connection records of this run (its /stats "conns",
-# in order: kind, requests, max_in_flight, after_close, targets) satisfy PYTHON, a boolean
-# expression over the list c; e.g. 'len(c) == 1 and c[0]["requests"] == 5'.
+# in order: kind, requests, max_in_flight, after_close, client_closed, targets) satisfy PYTHON,
+# a boolean expression over the list c (it may span lines); e.g. 'c[0]["requests"] == 5'.
 assert_conns() {
     local msg
     fs /stats >"$CASE_DIR/stats"
@@ -204,10 +204,12 @@ try:
     c = json.load(open(sys.argv[1]))["conns"]
 except (OSError, ValueError, KeyError) as e:
     sys.exit("fault server /stats unreadable: %s" % e)
-if not eval(sys.argv[2], {"c": c}):
-    seen = ["%s: %d requests, at most %d in flight, %d after close" % (
-        r["kind"], r["requests"], r["max_in_flight"], r["after_close"]) for r in c]
-    sys.exit(("connections %s do not satisfy %s" % (seen, sys.argv[2]))[:400])
+if not eval("(%s)" % sys.argv[2], {"c": c}):
+    seen = ["%s: %d requests, at most %d in flight, %d after close%s" % (
+        r["kind"], r["requests"], r["max_in_flight"], r["after_close"],
+        {None: "", True: ", closed by the client", False: ", left open by the client"}[
+            r["client_closed"]]) for r in c]
+    sys.exit(("connections %s do not satisfy %s" % (seen, " ".join(sys.argv[2].split())))[:400])
 EOF
     ) && return 0
     fail "$CASE" "$(echo "$msg" | tail -n 1)"
@@ -223,7 +225,8 @@ assert_no_part() {
 # assert_bodies: every file under $OUT holds what the fault server sent for its path:
 # .../ok/N[/...], .../chunked/N and .../eof*/N the N-byte pattern (byte i = i % 251),
 # .../chunksize/HEX that of HEX bytes, .../flaky/KEY/... "ok KEY", .../extra/200 "AAA"
-# (.../extra/204 nothing), .../late/MS "late", .../fold "folded", .../tecl "xyz".
+# (.../extra/204 nothing), .../late/MS "late", .../fold "folded", .../tecl "xyz",
+# .../redirect-slow/0/MS "done".
 assert_bodies() {
     local msg
     msg=$(python3 - "$OUT" 2>&1 <<'EOF'
@@ -242,6 +245,8 @@ for d, _, names in os.walk(top):
             want = bytes(i % 251 for i in range(int(parts[-1], 16)))
         elif parts[-1].startswith("tecl"):
             want = b"xyz"
+        elif parts[-3:-1] == ["redirect-slow", "0"]:
+            want = b"done"
         elif "flaky" in parts[:-3]:
             want = b"ok " + parts[parts.index("flaky") + 1].encode()
         elif parts[-2:] in (["extra", "200"], ["extra", "204"]):
