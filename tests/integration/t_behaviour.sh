@@ -213,13 +213,14 @@ t_close_delimited() {
         assert_requests /eof/100000 1 /eof10/5000 1 /eof/70000 1 /eof10/3000 1 && pass
 
     begin behaviour_close_delimited_cut
-    # The same bodies cut short: a RST after 50,000 bytes is conn_reset, nothing saved. (A
-    # plain FIN is how such a body ends.)
-    urls "$H/eofreset/50000" "$S/eofreset/50000" "$H/eofcut/3000"
+    # The same bodies cut short: a RST after 50,000 bytes is conn_reset, and over TLS a bare
+    # FIN without close_notify cannot vouch for the end (a truncation attack): conn_closed.
+    # Nothing is saved; a plain-HTTP FIN is the one way such a body may end.
+    urls "$H/eofreset/50000" "$S/eofreset/50000" "$S/eofcut/40000" "$H/eofcut/3000"
     fetch -t 1 -k 2 --cacert "$CA" --retries 0 -o "$OUT"
     assert_exit 1 && assert_manifest "$H/eofreset/50000" conn_reset 1 "$S/eofreset/50000" conn_reset 1 \
-        "$H/eofcut/3000" ok 1 && assert_no_part && assert_bodies &&
-        assert_file_count "$OUT" 1 && assert_failures conn_reset=2 && pass
+        "$S/eofcut/40000" conn_closed 1 "$H/eofcut/3000" ok 1 && assert_no_part && assert_bodies &&
+        assert_file_count "$OUT" 1 && assert_failures conn_reset=2 conn_closed=1 && pass
 }
 
 # --- Connection: close -------------------------------------------------------------------------
