@@ -300,13 +300,13 @@ assert_stderr_lines() {
 }
 # --- background runs ------------------------------------------------------------------------
 
-# start_bg ARGS...: volley in the background (bounded at 60 s; the timeout passes a signal on
-# once, in --foreground mode), outputs as run_volley; stop it with signal_bg and wait_bg.
+# start_bg ARGS...: volley in the background under the watchdog (lib.sh; the timeout passes a
+# signal on once, in --foreground mode), outputs as run_volley; stop it with a signal and wait_bg.
 start_bg() {
     printf '%q ' "$VOLLEY" "$@" >"$CASE_DIR/cmd"
     echo >>"$CASE_DIR/cmd"
     BG_T0=$(date +%s%N)
-    timeout --foreground -k 5 60 "$VOLLEY" "$@" </dev/null >"$CASE_DIR/stdout" \
+    timeout --foreground -k 5 "$VOLLEY_BUDGET" "$VOLLEY" "$@" </dev/null >"$CASE_DIR/stdout" \
         2>"$CASE_DIR/stderr" &
     VOLLEY_PID=$!
 }
@@ -321,12 +321,15 @@ assert_stopped() {
     assert_exit "$1"
 }
 
+# wait_bg: wait for the volley start_bg started; sets RC and RUN_MS. Returns 1 (the case failed)
+# if the watchdog had to stop it.
 wait_bg() {
     wait "$VOLLEY_PID"
     RC=$?
     VOLLEY_PID=""
     RUN_MS=$((($(date +%s%N) - BG_T0) / 1000000))
     echo "$RC" >"$CASE_DIR/rc"
+    watched "$RC" "$RUN_MS"
 }
 
 # until_bg CONDITION: poll up to 15 s (volley still running) for the bash CONDITION, which is
