@@ -6,9 +6,10 @@ Usage:
                          [--tls-stall-port P3] [--tls-alert-port P4] [--ipv6]
                          [--pidfile F] [-v]
 
-Every listener binds 127.0.0.1 only; with --ipv6, also [::1] at the same port.  Each accepted connection gets its own daemon
-thread.  The pidfile is written once all listeners are bound, so its appearance means
-"ready".  SIGTERM or SIGINT: close the listeners, remove the pidfile, exit 0.
+Every listener binds 127.0.0.1 only; with --ipv6, also [::1] at the same port.  Each
+accepted connection gets its own daemon thread.  The pidfile is written once all
+listeners are bound, so its appearance means "ready".  SIGTERM or SIGINT: close the
+listeners, remove the pidfile, exit 0.
 With -v, one line per request (and per failed TLS handshake) goes to stderr.
 
 HTTP and HTTPS ports serve the same behaviours.  Connections are persistent (keep-alive)
@@ -67,7 +68,7 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
   /eofcut/N           as /eof/N, but over TLS the close has no close_notify: a bare FIN,
                       which cannot tell a whole body from a cut one (RFC 8446 section 6.1).
   /chunknocrlf        chunked body whose chunk data is followed directly by the next size
-                      line, with no CRLF between: "5\r\nhello3\r\nabc\r\n0\r\n\r\n";
+                      line, with no CRLF between: "5\\r\\nhello3\\r\\nabc\\r\\n0\\r\\n\\r\\n";
                       then close.
   /chunksize/HEX      chunked body whose one chunk-size line is HEX exactly as given; if it
                       names 16 bytes or fewer they follow, then CRLF and the last chunk;
@@ -92,7 +93,7 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                       one time (above 1 only if the client pipelines), "after_close" how
                       many request heads arrived after a response that said "Connection:
                       close" (never answered), "client_closed" whether the client then
-                      closed the connection within 0.5 s, as RFC 9112 section 9.6 asks
+                      closed the connection within 1 s, as RFC 9112 section 9.6 asks
                       (null if no response on it said close).
                       /stats and /stats/reset themselves are not counted.
   /stats/reset        clears the request and connection counts, the connection records
@@ -105,14 +106,16 @@ above (e.g. /closeafter/2/ok/10; an empty remainder answers 200 "ok"):
                       right after the response, with no "Connection: close" header.
   /idleclose/MS/...   after this response, close the connection if no new request
                       arrives within MS ms.
-  /sayclose/...       this response says "Connection: close" (every path answered with the
-                      common headers: /ok, /chunked, /echo, /eof*, /status, /flaky,
-                      redirects); the connection then closes.
+  /sayclose/...       this response says "Connection: close" (the paths answered with the
+                      common headers: /ok, /chunked, /echo, /status, /flaky, redirects);
+                      the connection then closes.
 The first two settings stay on the connection until a later request overrides them.
-After any response that says "Connection: close" (a /sayclose response, or the answer to
-a request that asked for close), the server reads on for up to 0.5 s before its FIN, so
-a client that sends another request there is seen (it counts as "after_close").  Locations
-sent by the redirect paths keep these prefixes.
+Locations sent by the redirect paths keep these prefixes.
+
+After a response that says "Connection: close" and has a length (a /sayclose response,
+or the answer to a request that asked for close), the server reads on for up to 1 s
+before its FIN: a client that sends another request there is seen ("after_close" in
+/stats), and so is one that closes first ("client_closed").
 
 Extra TLS listeners:
   --tls-stall-port    accepts TCP, reads and discards, never answers the handshake;
@@ -150,7 +153,7 @@ HOLD_S = 120.0  # /nohead, /endless, tls-stall
 SEND_TIMEOUT_S = 60.0
 LINGER_S = 2.0  # how long a graceful close drains the client's leftovers
 HANDSHAKE_S = 10.0
-AFTER_CLOSE_S = 0.5  # how long a "Connection: close" response waits to see more requests
+AFTER_CLOSE_S = 1.0  # how long a "Connection: close" response waits to see more requests
 MAX_TARGETS = 100  # targets kept per connection record
 
 # Actions a handler returns to the connection loop.
@@ -691,16 +694,14 @@ def h_eof(conn, req, args, prefix):
     n = intarg(args, 0)
     conn.send(head_bytes(200, [("Server", "faultserver"), ("Connection", "close")]))
     send_pattern(conn, n)
-    conn.said_close = True
-    return CLOSE
+    return CLOSE  # at once: the close is what ends the body
 
 
 def h_eof10(conn, req, args, prefix):
     n = intarg(args, 0)
     conn.send(b"HTTP/1.0 200 OK\r\nServer: faultserver\r\n\r\n")
     send_pattern(conn, n)
-    conn.said_close = True
-    return CLOSE
+    return CLOSE  # at once: the close is what ends the body
 
 
 def h_eofreset(conn, req, args, prefix):

@@ -244,14 +244,14 @@ close_list() {
 t_conn_close() {
     local list spec
     begin behaviour_connection_close_honoured
-    # Every response says "Connection: close" (the server then reads on for 0.5 s before its
+    # Every response says "Connection: close" (the server then reads on for 1 s before its
     # FIN): each connection carries exactly one request, none comes after the close, and volley
     # closes each itself at once (RFC 9112 section 9.6), though it has slots to spare and runs
-    # on for 0.8 s (a slow URL beside them). Plain and TLS.
+    # on for 1.5 s (a slow URL beside them). Plain and TLS.
     close_list /sayclose
-    urls "${list[@]}" "$H/redirect-slow/0/800"
+    urls "${list[@]}" "$H/redirect-slow/0/1500"
     fetch -t 1 -k 16 --cacert "$CA" -o "$OUT"
-    assert_exit 0 && assert_manifest "${spec[@]}" "$H/redirect-slow/0/800" ok 1 && assert_bodies &&
+    assert_exit 0 && assert_manifest "${spec[@]}" "$H/redirect-slow/0/1500" ok 1 && assert_bodies &&
         assert_file_count "$OUT" 11 && assert_conns 'len(c) == 11 and
 all(r["requests"] == 1 and r["after_close"] == 0 for r in c) and
 [r["client_closed"] for r in c].count(True) == 10' && assert_json resent=0 && pass
