@@ -80,7 +80,7 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                                              "tls-stall": n, "tls-alert": n},
                              "conns": [{"kind": "http", "requests": n, "max_in_flight": n,
                                         "after_close": n, "client_closed": b,
-                                        "targets": [TARGET, ...]}, ...]}
+                                        "sni": NAME, "targets": [TARGET, ...]}, ...]}
                       TARGET is the request target exactly as sent (path and query);
                       connections are counted when accepted, per listener, so the one
                       carrying this request is included.  Counts (and flaky counters)
@@ -90,11 +90,14 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                       "requests" is how many request heads arrived on it (those after
                       "after_close" included), "targets" the first 100 of them in order,
                       "max_in_flight" the most requests received and not yet answered at
-                      one time (above 1 only if the client pipelines), "after_close" how
+                      one time (above 1 only if the client pipelines; counted when a
+                      request is taken up, and for /redirect-slow again just before its
+                      delayed answer goes out), "after_close" how
                       many request heads arrived after a response that said "Connection:
                       close" (never answered), "client_closed" whether the client then
                       closed the connection within 1 s, as RFC 9112 section 9.6 asks
-                      (null if no response on it said close).
+                      (null if no response on it said close), "sni" the server name the
+                      client sent in the TLS handshake (null for none, and over HTTP).
                       /stats and /stats/reset themselves are not counted.
   /stats/reset        clears the request and connection counts, the connection records
                       and every flaky/flakyreset counter; answers {"reset": true}.
@@ -203,7 +206,8 @@ class State:
         with self.lock:
             if conn.rec is None or not any(r is conn.rec for r in self.conns):
                 conn.rec = {"kind": conn.kind, "requests": 0, "max_in_flight": 0,
-                            "after_close": 0, "client_closed": None, "targets": []}
+                            "after_close": 0, "client_closed": None, "sni": conn.sni,
+                            "targets": []}
                 self.conns.append(conn.rec)
             return conn.rec
 
@@ -215,6 +219,11 @@ class State:
             rec["max_in_flight"] = max(rec["max_in_flight"], in_flight)
             if len(rec["targets"]) < MAX_TARGETS:
                 rec["targets"].append(target)
+
+    def note_in_flight(self, conn, in_flight):
+        rec = self.conn_record(conn)
+        with self.lock:
+            rec["max_in_flight"] = max(rec["max_in_flight"], in_flight)
 
     def note_after_close(self, conn, heads, late, closed):
         """heads request heads were left unanswered when conn closed, late of them sent
@@ -265,6 +274,7 @@ class Conn:
         self.idle_s = IDLE_S
         self.rec = None  # the /stats "conns" record, once a request is counted
         self.said_close = False  # the last response said "Connection: close"
+        self.sni = None  # the server name the client sent in its TLS handshake, if any
 
     def fill(self, timeout):
         """Read more into buf; False on EOF, timeout or error."""
@@ -808,6 +818,8 @@ def h_redirect_abs(conn, req, args, prefix):
 def h_redirect_slow(conn, req, args, prefix):
     k, ms = intarg(args, 0), intarg(args, 1, 0, 60000)
     time.sleep(ms / 1000.0)
+    conn.pull_ready()  # what a pipelining client sent meanwhile is in flight too
+    conn.state.note_in_flight(conn, 1 + heads_in(conn.buf))
     if k == 0:
         return respond(conn, req, 200, b"done")
     return redirect(conn, req, "%s/redirect-slow/%d/%d" % (prefix, k - 1, ms))
@@ -989,7 +1001,9 @@ def on_https(sock, peer, state, ctx):
         state.log("https %s:%d handshake failed: %s" % (peer[0], peer[1], e))
         sock.close()
         return
-    serve_http(Conn(tls, "https", state, peer))
+    conn = Conn(tls, "https", state, peer)
+    conn.sni = getattr(tls, "sni", None)
+    serve_http(conn)
 
 
 def on_tls_stall(sock, peer, state, ctx):
@@ -1045,10 +1059,16 @@ def accept(lsock, kind, handler, state, ctx):
     t.start()
 
 
+def note_sni(tls, name, ctx):
+    """Keep the server name the client sent (SNI, RFC 6066 section 3) on its socket."""
+    tls.sni = name
+
+
 def make_tls_context(cert, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.set_alpn_protocols(["http/1.1"])
+    ctx.sni_callback = note_sni
     return ctx
 
 

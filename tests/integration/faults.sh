@@ -192,23 +192,24 @@ assert_connections_at_least() {
     fail "$CASE" "server accepted ${n:-?} $1 connections, want at least $2"
 }
 
-# assert_conns PYTHON: the fault server's connection records of this run (its /stats "conns",
-# in order: kind, requests, max_in_flight, after_close, client_closed, targets) satisfy PYTHON,
-# a boolean expression over the list c (it may span lines); e.g. 'c[0]["requests"] == 5'.
+# assert_conns PYTHON [FILE]: the fault server's connection records of this run (its /stats "conns",
+# in order: kind, requests, max_in_flight, after_close, client_closed, sni, targets) satisfy PYTHON,
+# a boolean expression over the list c (it may span lines); e.g. 'c[0]["requests"] == 5'. With
+# FILE, the records are read from that copy of a /stats answer instead.
 assert_conns() {
-    local msg
-    fs /stats >"$CASE_DIR/stats"
-    msg=$(python3 - "$CASE_DIR/stats" "$1" 2>&1 <<'EOF'
+    local msg stats=${2:-$CASE_DIR/stats}
+    [[ -n ${2:-} ]] || fs /stats >"$stats"
+    msg=$(python3 - "$stats" "$1" 2>&1 <<'EOF'
 import json, sys
 try:
     c = json.load(open(sys.argv[1]))["conns"]
 except (OSError, ValueError, KeyError) as e:
     sys.exit("fault server /stats unreadable: %s" % e)
 if not eval("(%s)" % sys.argv[2], {"c": c}):
-    seen = ["%s: %d requests, at most %d in flight, %d after close%s" % (
+    seen = ["%s: %d requests, at most %d in flight, %d after close%s%s" % (
         r["kind"], r["requests"], r["max_in_flight"], r["after_close"],
         {None: "", True: ", closed by the client", False: ", left open by the client"}[
-            r["client_closed"]]) for r in c]
+            r["client_closed"]], ", SNI %r" % r["sni"] if r["sni"] else "") for r in c]
     sys.exit(("connections %s do not satisfy %s" % (seen, " ".join(sys.argv[2].split())))[:400])
 EOF
     ) && return 0
