@@ -58,6 +58,7 @@ struct tls_conn {
     bool resumed;                /* the last handshake resumed a session */
     bool await_ticket;           /* TLS 1.3 full handshake done, its ticket not yet read */
     bool ticket_retry;           /* tls_read: a ticket is waiting in mbedTLS's buffer */
+    bool notified;  /* the peer sent close_notify: what came before it is all there is */
     uint8_t ip_len; /* 4 or 16 when the host is an IP literal to match against iPAddress SANs */
     unsigned char ip[16];
 };
@@ -106,6 +107,12 @@ enum io_status tls_handshake(struct tls_conn *c, int *err);
 /* Read up to len bytes into buf: IO_OK with *n > 0, IO_WANT_*, IO_EOF (close_notify or FIN),
  * IO_ERR with *err. TLS 1.3 tickets met on the way are kept as the handshake's session. */
 enum io_status tls_read(struct tls_conn *c, char *buf, size_t len, size_t *n, int *err);
+/* Whether the IO_EOF came with the peer's close_notify (else a bare FIN, which an attacker can
+ * forge: RFC 8446 section 6.1). */
+static inline bool tls_close_notified(const struct tls_conn *c)
+{
+    return c->notified;
+}
 /* Write up to len bytes: IO_OK with *n > 0 written, IO_WANT_*, IO_ERR with *err. */
 enum io_status tls_write(struct tls_conn *c, const char *buf, size_t len, size_t *n, int *err);
 /* A TLS 1.3 full handshake is done but its ticket has not come yet: other connections to the

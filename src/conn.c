@@ -534,7 +534,10 @@ static int make_room(struct conn *c)
 
 static void on_eof(struct conn *c)
 {
-    if (c->in_body && http_body_eof(&c->body) == 0) {
+    /* Over TLS a body framed by the close is whole only if close_notify came before the FIN: a
+     * bare FIN may cut it anywhere (RFC 9112 section 9.8). Framed bodies never end here. */
+    bool clean = !c->secure || tls_close_notified(c->tls);
+    if (c->in_body && clean && http_body_eof(&c->body) == 0) {
         finish_request(c, 0);
         if (c->state != CONN_READY)
             return;

@@ -267,7 +267,7 @@ int tls_conn_start(struct tls_conn *c, struct tls_thread *t, int fd, const char 
     }
     c->fd = fd;
     c->session = session;
-    c->full = c->resumed = c->await_ticket = c->ticket_retry = false;
+    c->full = c->resumed = c->await_ticket = c->ticket_retry = c->notified = false;
     c->ip_len = 0;
     if (ip_literal && t->verify)
         c->ip_len = inet_pton(AF_INET6, host, c->ip) == 1  ? 16
@@ -394,8 +394,10 @@ enum io_status tls_read(struct tls_conn *c, char *buf, size_t len, size_t *n, in
         *n = (size_t)rc;
         return IO_OK;
     }
-    if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+    if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+        c->notified = rc != 0; /* mbedTLS returns 0 for a FIN with no close_notify */
         return IO_EOF;
+    }
     if (is_want(rc))
         return want(rc);
     *err = map_error(c, rc);

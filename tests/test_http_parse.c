@@ -162,6 +162,9 @@ static const struct sample samples[] = {
     {"empty chunk size", S(TE_CHUNKED ";ext\r\n"), FAIL_BODY, .msgs = {CHUNKED_MSG("")}},
     {"missing chunk CRLF", S(TE_CHUNKED "5\r\nhelloX\r\n0\r\n\r\n"), FAIL_BODY,
      .msgs = {CHUNKED_MSG("hello")}},
+    /* A lenient decoder would read the hex digit as the next size line ("helloabc"). */
+    {"hex digit instead of chunk CRLF", S(TE_CHUNKED "5\r\nhello3\r\nabc\r\n0\r\n\r\n"), FAIL_BODY,
+     .msgs = {CHUNKED_MSG("hello")}},
     {"chunked cut short", S(TE_CHUNKED "5\r\nhel"), FAIL_TRUNC, .msgs = {CHUNKED_MSG("hel")}},
     {"chunked missing final CRLF", S(TE_CHUNKED "1\r\na\r\n0\r\n"), FAIL_TRUNC,
      .msgs = {CHUNKED_MSG("a")}},
@@ -823,6 +826,7 @@ static void test_chunk_syntax(void **state)
         {" 1\r\nx\r\n0\r\n\r\n", -1},           /* whitespace before the size */
         {"1\rx\nx\r\n0\r\n\r\n", -1},           /* CR not followed by LF */
         {"1\r\nx\rx0\r\n\r\n", -1},
+        {"1\r\nx1\r\ny\r\n0\r\n\r\n", -1}, /* the next size line with no CRLF before it */
         {"0\r\nT: x\rX\r\n\r\n", -1},
         {"0\r\n\rX", -1},
         {"0\r\nT: \x01\r\n\r\n", -1},

@@ -3,12 +3,13 @@
 
 Usage:
     tools/faultserver.py [--http-port P] [--https-port P2 --cert CERT --key KEY]
-                         [--tls-stall-port P3] [--tls-alert-port P4]
+                         [--tls-stall-port P3] [--tls-alert-port P4] [--ipv6]
                          [--pidfile F] [-v]
 
-Every listener binds 127.0.0.1 only.  Each accepted connection gets its own daemon
-thread.  The pidfile is written once all listeners are bound, so its appearance means
-"ready".  SIGTERM or SIGINT: close the listeners, remove the pidfile, exit 0.
+Every listener binds 127.0.0.1 only; with --ipv6, also [::1] at the same port.  Each
+accepted connection gets its own daemon thread.  The pidfile is written once all
+listeners are bound, so its appearance means "ready".  SIGTERM or SIGINT: close the
+listeners, remove the pidfile, exit 0.
 With -v, one line per request (and per failed TLS handshake) goes to stderr.
 
 HTTP and HTTPS ports serve the same behaviours.  Connections are persistent (keep-alive)
@@ -57,16 +58,49 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
   /fold[/len]         200 with a header folded over two lines (obs-fold, RFC 9112
                       section 5.2): "X-Folded: a" then " b"; with /len the folded header
                       is Content-Length itself ("Content-Length:" then " 6"). Body "folded".
+  /echo[/...]         200 whose body is the request head exactly as received: request line,
+                      header fields and the blank line that ends them (Content-Length).
+  /eof/N              200 framed by the close (RFC 9112 section 6.3 item 8): "Connection:
+                      close", no Content-Length, N pattern bytes, then a clean close.
+  /eof10/N            the same as an HTTP/1.0 response ("HTTP/1.0 200 OK", no Connection
+                      header, no length).
+  /eofreset/N         as /eof/N, but a TCP RST after the N bytes instead of a clean close.
+  /eofcut/N           as /eof/N, but over TLS the close has no close_notify: a bare FIN,
+                      which cannot tell a whole body from a cut one (RFC 8446 section 6.1).
+  /chunknocrlf        chunked body whose chunk data is followed directly by the next size
+                      line, with no CRLF between: "5\\r\\nhello3\\r\\nabc\\r\\n0\\r\\n\\r\\n";
+                      then close.
+  /chunksize/HEX      chunked body whose one chunk-size line is HEX exactly as given; if it
+                      names 16 bytes or fewer they follow, then CRLF and the last chunk;
+                      else 16 pattern bytes, then a clean close.
+  /tecl               200 with both "Content-Length: 100" and "Transfer-Encoding: chunked",
+                      the chunked body "xyz" (13 bytes); the connection stays open.
   /stats              JSON: {"requests": {TARGET: COUNT, ...},
                              "connections": {"http": n, "https": n,
-                                             "tls-stall": n, "tls-alert": n}}
+                                             "tls-stall": n, "tls-alert": n},
+                             "conns": [{"kind": "http", "requests": n, "max_in_flight": n,
+                                        "after_close": n, "client_closed": b,
+                                        "sni": NAME, "targets": [TARGET, ...]}, ...]}
                       TARGET is the request target exactly as sent (path and query);
                       connections are counted when accepted, per listener, so the one
                       carrying this request is included.  Counts (and flaky counters)
                       are shared by all ports; a key appears once its count is nonzero.
+                      "conns" has one record per HTTP(S) connection that carried a request
+                      other than /stats, in the order of their first such request:
+                      "requests" is how many request heads arrived on it (those after
+                      "after_close" included), "targets" the first 100 of them in order,
+                      "max_in_flight" the most requests received and not yet answered at
+                      one time (above 1 only if the client pipelines; counted when a
+                      request is taken up, and for /redirect-slow again just before its
+                      delayed answer goes out), "after_close" how
+                      many request heads arrived after a response that said "Connection:
+                      close" (never answered), "client_closed" whether the client then
+                      closed the connection within 1 s, as RFC 9112 section 9.6 asks
+                      (null if no response on it said close), "sni" the server name the
+                      client sent in the TLS handshake (null for none, and over HTTP).
                       /stats and /stats/reset themselves are not counted.
-  /stats/reset        clears the request and connection counts and every flaky/flakyreset
-                      counter; answers {"reset": true}.
+  /stats/reset        clears the request and connection counts, the connection records
+                      and every flaky/flakyreset counter; answers {"reset": true}.
   anything else       404.
 
 Connection-level prefixes, which may be stacked and are followed by one of the paths
@@ -75,8 +109,16 @@ above (e.g. /closeafter/2/ok/10; an empty remainder answers 200 "ok"):
                       right after the response, with no "Connection: close" header.
   /idleclose/MS/...   after this response, close the connection if no new request
                       arrives within MS ms.
-Both settings stay on the connection until a later request overrides them.  Locations
-sent by the redirect paths keep these prefixes.
+  /sayclose/...       this response says "Connection: close" (the paths answered with the
+                      common headers: /ok, /chunked, /echo, /status, /flaky, redirects);
+                      the connection then closes.
+The first two settings stay on the connection until a later request overrides them.
+Locations sent by the redirect paths keep these prefixes.
+
+After a response that says "Connection: close" and has a length (a /sayclose response,
+or the answer to a request that asked for close), the server reads on for up to 1 s
+before its FIN: a client that sends another request there is seen ("after_close" in
+/stats), and so is one that closes first ("client_closed").
 
 Extra TLS listeners:
   --tls-stall-port    accepts TCP, reads and discards, never answers the handshake;
@@ -92,6 +134,7 @@ import argparse
 import fcntl
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -106,12 +149,15 @@ from http import HTTPStatus
 from urllib.parse import parse_qs
 
 LOOPBACK = "127.0.0.1"
+LOOPBACK6 = "::1"
 MAX_HEAD = 64 * 1024
 IDLE_S = 60.0  # keep-alive idle limit and limit on a stalled request
 HOLD_S = 120.0  # /nohead, /endless, tls-stall
 SEND_TIMEOUT_S = 60.0
 LINGER_S = 2.0  # how long a graceful close drains the client's leftovers
 HANDSHAKE_S = 10.0
+AFTER_CLOSE_S = 1.0  # how long a "Connection: close" response waits to see more requests
+MAX_TARGETS = 100  # targets kept per connection record
 
 # Actions a handler returns to the connection loop.
 KEEP = "keep"  # response complete, connection reusable
@@ -143,6 +189,7 @@ class State:
         self.verbose = verbose
         self.requests = {}
         self.connections = {}
+        self.conns = []
         self.flaky = {}
 
     def count_request(self, target):
@@ -153,6 +200,40 @@ class State:
         with self.lock:
             self.connections[kind] = self.connections.get(kind, 0) + 1
 
+    def conn_record(self, conn):
+        """The connection's record in /stats "conns", made on its first counted request.
+        A reset drops it from the list; the connection then starts a new one."""
+        with self.lock:
+            if conn.rec is None or not any(r is conn.rec for r in self.conns):
+                conn.rec = {"kind": conn.kind, "requests": 0, "max_in_flight": 0,
+                            "after_close": 0, "client_closed": None, "sni": conn.sni,
+                            "targets": []}
+                self.conns.append(conn.rec)
+            return conn.rec
+
+    def note_request(self, conn, target, in_flight):
+        """One more request head on conn, with in_flight requests (it included) unanswered."""
+        rec = self.conn_record(conn)
+        with self.lock:
+            rec["requests"] += 1
+            rec["max_in_flight"] = max(rec["max_in_flight"], in_flight)
+            if len(rec["targets"]) < MAX_TARGETS:
+                rec["targets"].append(target)
+
+    def note_in_flight(self, conn, in_flight):
+        rec = self.conn_record(conn)
+        with self.lock:
+            rec["max_in_flight"] = max(rec["max_in_flight"], in_flight)
+
+    def note_after_close(self, conn, heads, late, closed):
+        """heads request heads were left unanswered when conn closed, late of them sent
+        after a response that said "Connection: close"; closed: the client closed it."""
+        rec = self.conn_record(conn)
+        with self.lock:
+            rec["requests"] += heads
+            rec["after_close"] += late
+            rec["client_closed"] = closed
+
     def bump_flaky(self, key):
         """Return how many earlier requests KEY has seen, and count this one."""
         with self.lock:
@@ -162,12 +243,14 @@ class State:
 
     def snapshot(self):
         with self.lock:
-            return {"requests": dict(self.requests), "connections": dict(self.connections)}
+            return {"requests": dict(self.requests), "connections": dict(self.connections),
+                    "conns": [dict(r, targets=list(r["targets"])) for r in self.conns]}
 
     def reset(self):
         with self.lock:
             self.requests.clear()
             self.connections.clear()
+            del self.conns[:]
             self.flaky.clear()
 
     def log(self, msg):
@@ -189,6 +272,9 @@ class Conn:
         self.served = 0
         self.close_after = None
         self.idle_s = IDLE_S
+        self.rec = None  # the /stats "conns" record, once a request is counted
+        self.said_close = False  # the last response said "Connection: close"
+        self.sni = None  # the server name the client sent in its TLS handshake, if any
 
     def fill(self, timeout):
         """Read more into buf; False on EOF, timeout or error."""
@@ -199,6 +285,22 @@ class Conn:
             return False
         self.buf += data
         return bool(data)
+
+    def pull_ready(self):
+        """Add to buf what has already arrived, without waiting (pipelined requests)."""
+        while True:
+            if not (self.tls and self.sock.pending()):
+                ready, _, _ = select.select([self.sock], [], [], 0)
+                if not ready:
+                    return
+            try:
+                self.sock.settimeout(0)
+                data = self.sock.recv(65536)
+            except (OSError, ssl.SSLError):  # nothing whole yet, or gone: reads see it
+                return
+            if not data:
+                return
+            self.buf += data
 
     def take(self, n):
         out, self.buf = self.buf[:n], self.buf[n:]
@@ -229,7 +331,8 @@ class Conn:
 
 
 class Request:
-    def __init__(self, method, target, version, headers):
+    def __init__(self, method, target, version, headers, raw=b""):
+        self.raw = raw
         self.method = method
         self.target = target
         self.version = version
@@ -261,7 +364,7 @@ def parse_head(head):
         value = value.strip().decode("latin-1")
         headers[key] = headers[key] + ", " + value if key in headers else value
     method, target, version = (p.decode("latin-1") for p in parts)
-    return Request(method, target, version, headers)
+    return Request(method, target, version, headers, head)
 
 
 def skip_chunked_body(conn):
@@ -593,6 +696,73 @@ def h_fold(conn, req, args, prefix):
     return KEEP
 
 
+def h_echo(conn, req, args, prefix):
+    return respond(conn, req, 200, req.raw)
+
+
+def h_eof(conn, req, args, prefix):
+    n = intarg(args, 0)
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Connection", "close")]))
+    send_pattern(conn, n)
+    return CLOSE  # at once: the close is what ends the body
+
+
+def h_eof10(conn, req, args, prefix):
+    n = intarg(args, 0)
+    conn.send(b"HTTP/1.0 200 OK\r\nServer: faultserver\r\n\r\n")
+    send_pattern(conn, n)
+    return CLOSE  # at once: the close is what ends the body
+
+
+def h_eofreset(conn, req, args, prefix):
+    n = intarg(args, 0)
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Connection", "close")]))
+    send_pattern(conn, n)
+    return reset(conn)
+
+
+def h_eofcut(conn, req, args, prefix):
+    n = intarg(args, 0)
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Connection", "close")]))
+    send_pattern(conn, n)
+    try:
+        conn.sock.shutdown(socket.SHUT_WR)  # under TLS: no close_notify first
+        drain(conn.sock, LINGER_S)
+    except (OSError, ssl.SSLError):
+        pass
+    conn.sock.close()
+    return GONE
+
+
+def h_chunknocrlf(conn, req, args, prefix):
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Transfer-Encoding", "chunked")]))
+    conn.send(b"5\r\nhello3\r\nabc\r\n0\r\n\r\n")
+    return CLOSE
+
+
+def h_chunksize(conn, req, args, prefix):
+    line = args[0] if args else ""
+    if not line or any(c not in "0123456789abcdefABCDEF" for c in line):
+        raise BadRequest()
+    size = int(line, 16)
+    conn.send(head_bytes(200, [("Server", "faultserver"), ("Transfer-Encoding", "chunked")]))
+    if size == 0:
+        conn.send(line.encode() + b"\r\n\r\n")
+        return KEEP
+    if size <= 16:
+        conn.send(line.encode() + b"\r\n" + pattern(0, size) + b"\r\n0\r\n\r\n")
+        return KEEP
+    conn.send(line.encode() + b"\r\n" + pattern(0, 16))
+    return CLOSE
+
+
+def h_tecl(conn, req, args, prefix):
+    head = head_bytes(200, [("Server", "faultserver"), ("Content-Length", "100"),
+                            ("Transfer-Encoding", "chunked")])
+    conn.send(head + b"3\r\nxyz\r\n0\r\n\r\n")
+    return KEEP
+
+
 def h_flaky(conn, req, args, prefix):
     if len(args) < 3:
         raise BadRequest()
@@ -648,6 +818,8 @@ def h_redirect_abs(conn, req, args, prefix):
 def h_redirect_slow(conn, req, args, prefix):
     k, ms = intarg(args, 0), intarg(args, 1, 0, 60000)
     time.sleep(ms / 1000.0)
+    conn.pull_ready()  # what a pipelining client sent meanwhile is in flight too
+    conn.state.note_in_flight(conn, 1 + heads_in(conn.buf))
     if k == 0:
         return respond(conn, req, 200, b"done")
     return redirect(conn, req, "%s/redirect-slow/%d/%d" % (prefix, k - 1, ms))
@@ -683,6 +855,14 @@ BEHAVIOURS = {
     "extra": h_extra,
     "late": h_late,
     "fold": h_fold,
+    "echo": h_echo,
+    "eof": h_eof,
+    "eof10": h_eof10,
+    "eofreset": h_eofreset,
+    "eofcut": h_eofcut,
+    "chunknocrlf": h_chunknocrlf,
+    "chunksize": h_chunksize,
+    "tecl": h_tecl,
     "flaky": h_flaky,
     "flakyreset": h_flakyreset,
     "redirect-loop": h_redirect_loop,
@@ -694,11 +874,19 @@ BEHAVIOURS = {
 }
 
 
-def apply_prefixes(conn, segs):
-    """Strip /closeafter/N and /idleclose/MS, set them on the connection; returns the
-    remaining segments and the consumed prefix (for redirect Locations)."""
+def apply_prefixes(conn, req, segs):
+    """Strip /closeafter/N and /idleclose/MS, set them on the connection, and /sayclose,
+    which marks this request's answer as the last; returns the remaining segments and the
+    consumed prefix (for redirect Locations)."""
     prefix = ""
-    while len(segs) >= 2 and segs[0] in ("closeafter", "idleclose"):
+    while segs and segs[0] in ("closeafter", "idleclose", "sayclose"):
+        if segs[0] == "sayclose":
+            req.keep_alive = False
+            prefix += "/sayclose"
+            segs = segs[1:]
+            continue
+        if len(segs) < 2:
+            break
         value = intarg(segs, 1, 0, 1 << 31)
         if segs[0] == "closeafter":
             conn.close_after = value
@@ -709,12 +897,19 @@ def apply_prefixes(conn, segs):
     return segs, prefix
 
 
+def heads_in(buf):
+    """Complete request heads in buf (requests without a body, as volley sends)."""
+    return buf.count(b"\r\n\r\n")
+
+
 def dispatch(conn, req):
     segs = [s for s in req.path.split("/") if s]
     if segs and segs[0] == "stats":
         return h_stats(conn, req, segs[1:], "")
     conn.state.count_request(req.target)
-    segs, prefix = apply_prefixes(conn, segs)
+    conn.pull_ready()  # requests already behind this one are in flight too
+    conn.state.note_request(conn, req.target, 1 + heads_in(conn.buf))
+    segs, prefix = apply_prefixes(conn, req, segs)
     if not segs:
         return h_empty(conn, req, [], prefix) if prefix else respond(conn, req, 404, b"no\n")
     handler = BEHAVIOURS.get(segs[0])
@@ -737,10 +932,38 @@ def serve_requests(conn):
                                                req.version, conn.served))
         action = dispatch(conn, req)
         if action != KEEP or not req.keep_alive:
-            return action
+            conn.said_close = conn.said_close or (action == KEEP and not req.keep_alive)
+            return CLOSE if action == KEEP else action
         if conn.close_after is not None and conn.served >= conn.close_after:
             return CLOSE
     return CLOSE
+
+
+def watch_after_close(conn):
+    """After a response that said "Connection: close": read on until the client closes, or
+    AFTER_CLOSE_S, and record the request heads left unanswered on the connection and
+    whether the client closed it."""
+    conn.pull_ready()
+    before = heads_in(conn.buf)
+    deadline = time.monotonic() + AFTER_CLOSE_S
+    closed = False
+    while not conn.state.stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            conn.sock.settimeout(left)
+            data = conn.sock.recv(65536)
+        except socket.timeout:
+            break
+        except (OSError, ssl.SSLError):  # a RST (or a TLS close without close_notify)
+            data = b""
+        if not data:
+            closed = True
+            break
+        conn.buf += data
+    heads = heads_in(conn.buf)
+    conn.state.note_after_close(conn, heads, heads - before, closed)
 
 
 def serve_http(conn):
@@ -757,6 +980,8 @@ def serve_http(conn):
     except Exception:  # a bug here: show it, but keep serving other connections
         traceback.print_exc()
         action = GONE
+    if action == CLOSE and conn.said_close and conn.rec is not None:
+        watch_after_close(conn)
     if action == CLOSE:
         graceful_close(conn.sock, conn.tls)
     else:
@@ -776,7 +1001,9 @@ def on_https(sock, peer, state, ctx):
         state.log("https %s:%d handshake failed: %s" % (peer[0], peer[1], e))
         sock.close()
         return
-    serve_http(Conn(tls, "https", state, peer))
+    conn = Conn(tls, "https", state, peer)
+    conn.sni = getattr(tls, "sni", None)
+    serve_http(conn)
 
 
 def on_tls_stall(sock, peer, state, ctx):
@@ -809,10 +1036,12 @@ LISTENERS = (
 # ---------------------------------------------------------------- main
 
 
-def listen(port):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def listen(port, family=socket.AF_INET):
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, port))
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    sock.bind((LOOPBACK6 if family == socket.AF_INET6 else LOOPBACK, port))
     sock.listen(128)
     sock.setblocking(False)
     return sock
@@ -830,10 +1059,16 @@ def accept(lsock, kind, handler, state, ctx):
     t.start()
 
 
+def note_sni(tls, name, ctx):
+    """Keep the server name the client sent (SNI, RFC 6066 section 3) on its socket."""
+    tls.sni = name
+
+
 def make_tls_context(cert, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.set_alpn_protocols(["http/1.1"])
+    ctx.sni_callback = note_sni
     return ctx
 
 
@@ -852,6 +1087,7 @@ def parse_args(argv):
     p.add_argument("--key")
     p.add_argument("--tls-stall-port", type=int)
     p.add_argument("--tls-alert-port", type=int)
+    p.add_argument("--ipv6", action="store_true", help="also listen on [::1]")
     p.add_argument("--pidfile")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -872,6 +1108,9 @@ def main(argv):
             port = getattr(args, attr)
             if port is not None:
                 sel.register(listen(port), selectors.EVENT_READ, (kind, handler))
+                if args.ipv6:
+                    sel.register(listen(port, socket.AF_INET6), selectors.EVENT_READ,
+                                 (kind, handler))
     except (OSError, ssl.SSLError) as e:
         sys.stderr.write("faultserver: %s\n" % e)
         return 1

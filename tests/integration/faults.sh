@@ -3,13 +3,19 @@
 # sourced after lib.sh, never run. Sourcing starts tools/faultserver.py (HTTP, HTTPS, a TLS port
 # that never answers the handshake, a TLS port that sends a fatal alert), tools/faultdns.py and a
 # small index server on 127.0.0.1 at the world's port base + 200 (the next block of 10 if taken),
-# sets H and S to the HTTP and HTTPS base URLs, and stops them by pid when the file ends.
+# sets H and S to the HTTP and HTTPS base URLs, and stops them by pid when the file ends. Where
+# the machine has an IPv6 loopback, the fault server listens on [::1] at the same ports too, and
+# H6 and S6 are its base URLs there (else they are empty).
 
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOOLS=$HERE/../../tools
 FDIR=$WORK/faults
 FS_PID=""
+# The fault server also listens on [::1] if this machine has an IPv6 loopback.
+F_IPV6=()
+python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null &&
+    F_IPV6=(--ipv6)
 FD_PID=""
 IX_PID=""
 
@@ -42,7 +48,8 @@ start_servers() {
     rm -f "$FDIR"/*.pid
     python3 "$TOOLS/faultserver.py" --http-port "$F_HTTP" --https-port "$F_HTTPS" \
         --cert "$c/server.pem" --key "$c/server.key" --tls-stall-port "$F_STALL" \
-        --tls-alert-port "$F_ALERT" --pidfile "$FDIR/fs.pid" </dev/null 2>>"$FDIR/fs.log" &
+        --tls-alert-port "$F_ALERT" "${F_IPV6[@]}" --pidfile "$FDIR/fs.pid" \
+        </dev/null 2>>"$FDIR/fs.log" &
     FS_PID=$!
     python3 "$TOOLS/faultdns.py" --port "$F_DNS" --stats "$FDIR/dns-stats.json" \
         --pidfile "$FDIR/fd.pid" </dev/null 2>>"$FDIR/fd.log" &
@@ -87,7 +94,14 @@ if ((!started)); then
     exit 0
 fi
 H=http://127.0.0.1:$F_HTTP
+# shellcheck disable=SC2034 # S, H6 and S6 are used by the t_*.sh files
 S=https://127.0.0.1:$F_HTTPS
+H6="" S6=""
+# shellcheck disable=SC2034
+if ((${#F_IPV6[@]})); then
+    H6="http://[::1]:$F_HTTP"
+    S6="https://[::1]:$F_HTTPS"
+fi
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -178,6 +192,30 @@ assert_connections_at_least() {
     fail "$CASE" "server accepted ${n:-?} $1 connections, want at least $2"
 }
 
+# assert_conns PYTHON [FILE]: the fault server's connection records of this run (its /stats "conns",
+# in order: kind, requests, max_in_flight, after_close, client_closed, sni, targets) satisfy PYTHON,
+# a boolean expression over the list c (it may span lines); e.g. 'c[0]["requests"] == 5'. With
+# FILE, the records are read from that copy of a /stats answer instead.
+assert_conns() {
+    local msg stats=${2:-$CASE_DIR/stats}
+    [[ -n ${2:-} ]] || fs /stats >"$stats"
+    msg=$(python3 - "$stats" "$1" 2>&1 <<'EOF'
+import json, sys
+try:
+    c = json.load(open(sys.argv[1]))["conns"]
+except (OSError, ValueError, KeyError) as e:
+    sys.exit("fault server /stats unreadable: %s" % e)
+if not eval("(%s)" % sys.argv[2], {"c": c}):
+    seen = ["%s: %d requests, at most %d in flight, %d after close%s%s" % (
+        r["kind"], r["requests"], r["max_in_flight"], r["after_close"],
+        {None: "", True: ", closed by the client", False: ", left open by the client"}[
+            r["client_closed"]], ", SNI %r" % r["sni"] if r["sni"] else "") for r in c]
+    sys.exit(("connections %s do not satisfy %s" % (seen, " ".join(sys.argv[2].split())))[:400])
+EOF
+    ) && return 0
+    fail "$CASE" "$(echo "$msg" | tail -n 1)"
+}
+
 assert_no_part() {
     local p
     p=$(find "$OUT" -name '*.part' | head -n 3)
@@ -186,8 +224,10 @@ assert_no_part() {
 }
 
 # assert_bodies: every file under $OUT holds what the fault server sent for its path:
-# .../ok/N[/...] and .../chunked/N the N-byte pattern (byte i = i % 251), .../flaky/KEY/...
-# "ok KEY", .../extra/200 "AAA" (.../extra/204 nothing), .../late/MS "late", .../fold "folded".
+# .../ok/N[/...], .../chunked/N and .../eof*/N the N-byte pattern (byte i = i % 251),
+# .../chunksize/HEX that of HEX bytes, .../flaky/KEY/... "ok KEY", .../extra/200 "AAA"
+# (.../extra/204 nothing), .../late/MS "late", .../fold "folded", .../tecl "xyz",
+# .../redirect-slow/0/MS "done".
 assert_bodies() {
     local msg
     msg=$(python3 - "$OUT" 2>&1 <<'EOF'
@@ -198,9 +238,16 @@ for d, _, names in os.walk(top):
         p = os.path.join(d, n)
         parts = os.path.relpath(p, top).split(os.sep)
         at = [i for i in range(len(parts) - 1)
-              if parts[i] in ("ok", "chunked") and parts[i + 1].isdigit()]
+              if parts[i] in ("ok", "chunked", "eof", "eof10", "eofcut")
+              and parts[i + 1].isdigit()]
         if at:
             want = bytes(i % 251 for i in range(int(parts[at[-1] + 1])))
+        elif len(parts) >= 2 and parts[-2] == "chunksize":
+            want = bytes(i % 251 for i in range(int(parts[-1], 16)))
+        elif parts[-1].startswith("tecl"):
+            want = b"xyz"
+        elif parts[-3:-1] == ["redirect-slow", "0"]:
+            want = b"done"
         elif "flaky" in parts[:-3]:
             want = b"ok " + parts[parts.index("flaky") + 1].encode()
         elif parts[-2:] in (["extra", "200"], ["extra", "204"]):
@@ -254,13 +301,13 @@ assert_stderr_lines() {
 }
 # --- background runs ------------------------------------------------------------------------
 
-# start_bg ARGS...: volley in the background (bounded at 60 s; the timeout passes a signal on
-# once, in --foreground mode), outputs as run_volley; stop it with signal_bg and wait_bg.
+# start_bg ARGS...: volley in the background under the watchdog (lib.sh; the timeout passes a
+# signal on once, in --foreground mode), outputs as run_volley; stop it with a signal and wait_bg.
 start_bg() {
     printf '%q ' "$VOLLEY" "$@" >"$CASE_DIR/cmd"
     echo >>"$CASE_DIR/cmd"
     BG_T0=$(date +%s%N)
-    timeout --foreground -k 5 60 "$VOLLEY" "$@" </dev/null >"$CASE_DIR/stdout" \
+    timeout --foreground -k 5 "$VOLLEY_BUDGET" "$VOLLEY" "$@" </dev/null >"$CASE_DIR/stdout" \
         2>"$CASE_DIR/stderr" &
     VOLLEY_PID=$!
 }
@@ -275,12 +322,15 @@ assert_stopped() {
     assert_exit "$1"
 }
 
+# wait_bg: wait for the volley start_bg started; sets RC and RUN_MS. Returns 1 (the case failed)
+# if the watchdog had to stop it.
 wait_bg() {
     wait "$VOLLEY_PID"
     RC=$?
     VOLLEY_PID=""
     RUN_MS=$((($(date +%s%N) - BG_T0) / 1000000))
     echo "$RC" >"$CASE_DIR/rc"
+    watched "$RC" "$RUN_MS"
 }
 
 # until_bg CONDITION: poll up to 15 s (volley still running) for the bash CONDITION, which is

@@ -93,15 +93,35 @@ fail() {
 
 # --- running volley ----------------------------------------------------------------------------
 
-# run_volley ARGS...: run the binary (in $RUN_CWD if set) with a 120 s limit; stdout, stderr and
-# the exit code go to $CASE_DIR/{stdout,stderr} and $RC. Stdin is the caller's. Always returns 0.
-# It runs in the background and is waited for, so a TERM to this shell can reach it at once.
+# The watchdog. Every volley a case starts (run_volley, start_bg, watched) gets VOLLEY_BUDGET
+# seconds; then timeout(1) stops it (TERM, KILL 5 s later) and the case fails at once with
+# "lost: no result after N s", so a run that loses track of a URL shows in half a minute, named,
+# not as run.sh's 10-minute limit on the whole file. The bounds: the slowest run of the suite
+# takes about 6 s (fault_dns: c-ares's own 2 + 4 s), sanitizer builds up to 3 times as long;
+# until_bg polls 15 s, wait_pidfile 10 s, fs's curl 5 s; valgrind runs (t_memcheck) and tmux
+# ones (t_present) keep their own longer limits. A case that needs more sets VOLLEY_BUDGET.
+VOLLEY_BUDGET=${VOLLEY_BUDGET:-30}
+
+# watched RC MS: if RC and MS (exit status, milliseconds) say the watchdog stopped a volley, fail
+# the case ("lost: ...") and return 1; else return 0.
+watched() {
+    if [[ $1 == 124 || $1 == 137 ]] && (($2 >= VOLLEY_BUDGET * 1000)); then
+        fail "$CASE" "lost: no result after $VOLLEY_BUDGET s (stopped by the watchdog; $CASE_DIR/cmd)"
+        return 1
+    fi
+    return 0
+}
+
+# run_volley ARGS...: run the binary (in $RUN_CWD if set) under the watchdog; stdout, stderr and
+# the exit code go to $CASE_DIR/{stdout,stderr} and $RC. Stdin is the caller's. Returns 0, or 1
+# (the case failed) if the watchdog stopped it. It runs in the background and is waited for, so
+# a TERM to this shell can reach it at once.
 run_volley() {
     printf '%q ' "$VOLLEY" "$@" >"$CASE_DIR/cmd"
     echo >>"$CASE_DIR/cmd"
     local t
     t=$(date +%s%N)
-    (cd "${RUN_CWD:-.}" && exec timeout -k 5 120 "$VOLLEY" "$@") \
+    (cd "${RUN_CWD:-.}" && exec timeout -k 5 "$VOLLEY_BUDGET" "$VOLLEY" "$@") \
         <&0 >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr" &
     VOLLEY_PID=$!
     wait "$VOLLEY_PID"
@@ -109,7 +129,7 @@ run_volley() {
     VOLLEY_PID=""
     RUN_MS=$((($(date +%s%N) - t) / 1000000))
     echo "$RC" >"$CASE_DIR/rc"
-    return 0
+    watched "$RC" "$RUN_MS"
 }
 
 # --- assertions --------------------------------------------------------------------------------
@@ -117,7 +137,8 @@ run_volley() {
 assert_exit() {
     [[ $RC == "$1" ]] && return 0
     local why="exit status $RC, want $1"
-    [[ $RC == 124 || $RC == 137 ]] && why="$why (killed by the 120 s timeout)"
+    [[ $RC == 124 || $RC == 137 ]] && ((RUN_MS >= VOLLEY_BUDGET * 1000)) &&
+        why="$why (lost: stopped by the watchdog after $VOLLEY_BUDGET s)"
     ((RC > 128 && RC != 137)) && why="$why (signal $((RC - 128)))"
     fail "$CASE" "$why"
 }

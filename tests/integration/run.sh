@@ -4,7 +4,9 @@
 #   VOLLEY=/path/to/volley tests/integration/run.sh [GROUP...]
 #
 # GROUP picks test files by name (e.g. "tls" runs t_tls.sh); default all t_*.sh. Work files,
-# including each case's stdout/stderr/cmd, are kept under tests/integration/work/ for inspection.
+# including each case's stdout/stderr/cmd, are kept under tests/integration/work/ for inspection
+# until the next run, which starts by removing everything there but the world's folder (its
+# certificates and fixture are a cache; world.sh rebuilds what is stale and truncates its logs).
 # Prints one line per case and ends with "integration: N passed, M failed"; exit status is 0 only
 # if every case passed. WORLD_PORT_BASE moves the world's ports (default 18400).
 set -uo pipefail
@@ -37,8 +39,10 @@ else
     done
 fi
 
+# Every run starts from a clean work area: nothing an earlier run (or an earlier, broken build)
+# left there can pass or fail a case of this one. Only the world's cache persists.
 mkdir -p "$WORK"
-rm -rf "$WORK/cases"
+find "$WORK" -mindepth 1 -maxdepth 1 ! -name world -exec rm -rf {} +
 : >"$RESULTS"
 
 stop_world() {

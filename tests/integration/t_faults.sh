@@ -321,16 +321,24 @@ open(os.path.join(www, "truncated.json"), "w").write(s[: len(s) // 2])
 EOF
 }
 
+# deep_out: $OUT 7 folders below the case's own, so whatever the six ".." of hostile.json's URLs
+# reach is inside it, which begin empties: an escape is found there and cannot outlive the case.
+deep_out() {
+    OUT=$CASE_DIR/1/2/3/4/5/6/out
+    mkdir -p "$OUT"
+}
+
 t_hostile_index() {
     local ix="http://127.0.0.1:$F_INDEX"
     begin fault_hostile_index
     # URLs with CR LF are refused (bad_url), paths leaving -o fail unsafe_path, nothing lands
-    # outside -o, and the two good URLs are saved.
+    # outside -o (looked for in the case's folder, see deep_out), and the two good URLs are saved.
+    deep_out
     fs /stats/reset >/dev/null
     run_volley -t 1 -k 2 --json --manifest "$CASE_DIR/manifest" -o "$OUT" "$ix/hostile.json"
     local up="/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e" dots="/../../../../../.."
     local esc
-    esc=$(find "$WORK" -name 'escape-*' | head -n 3)
+    esc=$(find "$CASE_DIR" -name 'escape-*' | head -n 3)
     assert_exit 1 && assert_manifest "$H/ok/10"$'\r\n'"X-Evil: 1" bad_url 1 \
         "$H/ok/10 HTTP/1.1"$'\r\n'"Host: evil" bad_url 1 "$H/ok/10$up/escape-1" unsafe_path 1 \
         "$H/ok/10$dots/escape-2" unsafe_path 1 "$H/ok/10/%2E%2E%2F%2E%2E%2Fescape-3" unsafe_path 1 \
@@ -343,6 +351,7 @@ t_hostile_index() {
     begin fault_hostile_url_one_stderr_line
     # A failed URL is one stderr line even when the URL holds CR or LF (a hostile index must
     # not be able to write its own lines into volley's log).
+    deep_out
     run_volley -t 1 -k 2 --json -o "$OUT" "$ix/hostile.json"
     assert_exit 1 && assert_stderr_lines 7 && pass
 

@@ -21,20 +21,23 @@ t_shared_dir() {
     begin integrity_two_shards_one_dir
     # Two processes write into one -o at once (the sharding recipe): no temporary name is shared,
     # so every file of both halves holds its own bytes.
-    local a=$CASE_DIR/a b=$CASE_DIR/b pa pb ra rb
+    local a=$CASE_DIR/a b=$CASE_DIR/b pa pb ra rb t
     mkdir -p "$a" "$b"
-    timeout -k 5 120 "$VOLLEY" -t 1 -k 8 --shard 0/2 "${WORLD_ARGS[@]}" -i "$URLS_FILE" -o "$OUT" \
-        >"$a/stdout" 2>"$a/stderr" </dev/null &
+    t=$(date +%s%N)
+    timeout -k 5 "$VOLLEY_BUDGET" "$VOLLEY" -t 1 -k 8 --shard 0/2 "${WORLD_ARGS[@]}" \
+        -i "$URLS_FILE" -o "$OUT" >"$a/stdout" 2>"$a/stderr" </dev/null &
     pa=$!
-    timeout -k 5 120 "$VOLLEY" -t 1 -k 8 --shard 1/2 "${WORLD_ARGS[@]}" -i "$URLS_FILE" -o "$OUT" \
-        >"$b/stdout" 2>"$b/stderr" </dev/null &
+    timeout -k 5 "$VOLLEY_BUDGET" "$VOLLEY" -t 1 -k 8 --shard 1/2 "${WORLD_ARGS[@]}" \
+        -i "$URLS_FILE" -o "$OUT" >"$b/stdout" 2>"$b/stderr" </dev/null &
     pb=$!
     wait "$pa"
     ra=$?
     wait "$pb"
     rb=$?
     RC=$((ra | rb))
-    assert_exit 0 && assert_saved "$FIXTURE/600" "$IMG_DIR/600" && pass
+    RUN_MS=$((($(date +%s%N) - t) / 1000000))
+    watched "$ra" "$RUN_MS" && watched "$rb" "$RUN_MS" && assert_exit 0 &&
+        assert_saved "$FIXTURE/600" "$IMG_DIR/600" && pass
 
     begin integrity_kill9_leaves_nothing
     # A run killed with SIGKILL mid-body leaves no temporary file behind (O_TMPFILE: the bodies
@@ -137,7 +140,7 @@ t_streams() {
     # An endless list (yes URL | volley -i -) starts at once and runs in bounded memory.
     fs /stats/reset >/dev/null
     printf '%q ' "$VOLLEY" -t 1 -k 4 -i - >"$CASE_DIR/cmd"
-    yes "$H/ok/10" | timeout --foreground -k 5 60 "$VOLLEY" -q -t 1 -k 4 -i - \
+    yes "$H/ok/10" | timeout --foreground -k 5 "$VOLLEY_BUDGET" "$VOLLEY" -q -t 1 -k 4 -i - \
         >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr" &
     VOLLEY_PID=$!
     BG_T0=$(date +%s%N)
