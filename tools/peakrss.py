@@ -13,8 +13,8 @@ N times and prints the median of each.
 memory is part of the qemu process, beside qemu's own (its code, glib, the translated-code
 buffer, one host thread per guest thread). A 64-bit guest's qemu is started with -R 4G, which
 makes it reserve one 4 GiB range and map everything the guest maps inside it, as qemu always
-does for a 32-bit guest; the guest is then the sum of Rss over the process's mappings in that range, read from
-/proc/PID/smaps every 2 ms. Sampling can miss a short peak, so the figure is a lower bound, close
+does for a 32-bit guest; the guest is then the sum of Rss over the process's mappings in that
+range, read from /proc/PID/smaps every 2 ms. Sampling can miss a short peak, so the figure is a lower bound, close
 when the peak is a plateau (volley's: the index parsed, then the connections).
 """
 import os
@@ -28,32 +28,26 @@ MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) ")
 GUEST_SPAN = 4 << 30
 
 
-def guest_rss_kb(pid):
-    """Sum of Rss over the mappings inside the guest's reserved range, or None if not found."""
+def guest_rss_kb(pid, exe, load):
+    """Sum of Rss over the mappings inside the guest's range, or None if not found. qemu maps
+    the guest's executable `exe` at guest_base + its link address `load`, and every other guest
+    mapping within GUEST_SPAN of guest_base."""
     try:
         with open(f"/proc/{pid}/smaps") as f:
             text = f.read()
     except OSError:
         return None
-    regions = []
+    regions, base = [], None
     for line in text.splitlines():
         m = MAPPING.match(line)
         if m:
             regions.append([int(m.group(1), 16), int(m.group(2), 16), 0])
+            if base is None and line.rstrip().endswith(exe):
+                base = regions[-1][0] - load
         elif line.startswith("Rss:") and regions:
             regions[-1][2] = int(line.split()[1])
-    # The reservation is one PROT_NONE mapping of GUEST_SPAN bytes that the guest's own mappings
-    # split: its range runs from the lowest guest mapping to GUEST_SPAN above it. The guest's
-    # first mapping is its executable, which qemu maps at guest_base + its link address.
-    exe = None
-    for line in text.splitlines():
-        m = MAPPING.match(line)
-        if m and line.rstrip().endswith(GUEST_EXE):
-            exe = int(m.group(1), 16)
-            break
-    if exe is None:
+    if base is None:
         return None
-    base = exe - GUEST_LOAD
     return sum(r for lo, hi, r in regions if lo >= base and hi <= base + GUEST_SPAN)
 
 
@@ -84,13 +78,14 @@ def vmhwm_kb(pid):
 
 
 def run_once(cmd, guest):
+    """Run cmd once; guest is None or (exe, load). Returns peak KB, guest peak KB, status."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak, peak_guest = 0, 0
     while True:
         # Read before reaping: a zombie's /proc entry has no memory figures left.
         peak = max(peak, vmhwm_kb(proc.pid))
         if guest:
-            peak_guest = max(peak_guest, guest_rss_kb(proc.pid) or 0)
+            peak_guest = max(peak_guest, guest_rss_kb(proc.pid, *guest) or 0)
         pid, status = os.waitpid(proc.pid, os.WNOHANG)
         if pid:
             return peak, peak_guest if guest else None, status
@@ -98,11 +93,10 @@ def run_once(cmd, guest):
 
 
 def main(argv):
-    global GUEST_EXE, GUEST_LOAD
-    guest, runs = False, 1
+    guest, runs = None, 1
     while argv and argv[0] != "--":
         if argv[0] == "--guest":
-            guest = True
+            guest = ()
             argv = argv[1:]
         elif argv[0] == "--runs" and len(argv) > 1:
             runs = int(argv[1])
@@ -112,20 +106,22 @@ def main(argv):
     cmd = argv[1:]
     if not cmd:
         raise SystemExit(__doc__)
-    if guest:
-        GUEST_EXE = os.path.realpath(cmd[1])
-        GUEST_LOAD = first_load_vaddr(GUEST_EXE)
-        if not elf32(GUEST_EXE):  # a 32-bit guest gets its 4 GiB reservation anyway
+    if guest is not None:
+        exe = os.path.realpath(cmd[1])
+        guest = (exe, first_load_vaddr(exe))
+        if not elf32(exe):  # a 32-bit guest gets its 4 GiB reservation anyway
             cmd = [cmd[0], "-R", str(GUEST_SPAN)] + cmd[1:]
     totals, guests = [], []
     for _ in range(runs):
         total, g, status = run_once(cmd, guest)
         if status != 0:
             raise SystemExit(f"peakrss: {' '.join(cmd)} exited with status {status >> 8}")
+        if total == 0:
+            raise SystemExit(f"peakrss: {' '.join(cmd)} ended before its memory could be read")
         totals.append(total)
         guests.append(g)
     line = f"peak rss {statistics.median(totals) / 1024:.1f} MB"
-    if guest:
+    if guest is not None:
         line += f", guest {statistics.median(guests) / 1024:.1f} MB (sampled)"
     print(f"{line}  ({runs} run(s): {' '.join(str(t) for t in totals)} KB)")
 

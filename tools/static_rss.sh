@@ -22,7 +22,7 @@ tools/world.sh start "$DIR" >/dev/null
 # shellcheck source=/dev/null
 . "$DIR/world.env"
 
-printf '%-28s %10s  %-44s %s\n' binary "bytes" "demo job (-t 2 -k 16)" "-t 1 -k 4"
+printf '%-28s %10s  %-44s %s\n' binary "stripped" "demo job (-t 2 -k 16)" "-t 1 -k 4"
 row() {
     local name=$1 file=$2 guest=()
     shift 2
@@ -33,7 +33,9 @@ row() {
         --dns-server "$DNS_SERVER" "$INDEX_URL" | sed 's/  (.*//')
     b=$(tools/peakrss.py "${guest[@]}" --runs "$RUNS" -- "$@" -t 1 -k 4 --cacert "$CA" \
         --dns-server "$DNS_SERVER" "$INDEX_URL" | sed 's/  (.*//')
-    printf '%-28s %10s  %-44s %s\n' "$name" "$(stat -c %s "$file")" "$a" "$b"
+    # Stripped bytes (./volley is built with -g; the static ones are stripped already).
+    strip --strip-all -o "$DIR/stripped" "$file" 2>/dev/null || cp "$file" "$DIR/stripped"
+    printf '%-28s %10s  %-44s %s\n' "$name" "$(stat -c %s "$DIR/stripped")" "$a" "$b"
 }
 row "x86-64 glibc, dynamic" volley ./volley
 row "x86-64 musl, static" volley-static ./volley-static

@@ -25,7 +25,7 @@ use_arch() {
     x86_64) STATIC=$ROOT/volley-static QEMU="" MACHINE="Advanced Micro Devices X86-64" ABI="" ;;
     aarch64) STATIC=$ROOT/volley-static-aarch64 QEMU=qemu-aarch64 MACHINE=AArch64 ABI="" ;;
     armhf) STATIC=$ROOT/volley-static-armhf QEMU=qemu-arm MACHINE=ARM ABI="hard-float ABI" ;;
-    *) STATIC="" ;;
+    *) STATIC="" QEMU="" MACHINE="" ABI="" ;;
     esac
     if [[ -z $QEMU ]]; then
         RUNNER=$STATIC RUNNER_ARGS=()
