@@ -131,11 +131,22 @@ main() {
     for h in include/*.h; do
         [[ $h -nt $HEADERS_STAMP ]] && HEADERS_STAMP=$h
     done
-    local objs=() src
+    # As many compilers at once as there are CPUs; any failure stops the build after the others.
+    local objs=() pids=() src failed=0 jobs
+    jobs=$(nproc)
     for src in src/*.c; do
-        compile "$src"
+        compile "$src" &
+        pids+=($!)
         objs+=("$BUILD/$(basename "${src%.c}").o")
+        if ((${#pids[@]} >= jobs)); then
+            wait "${pids[0]}" || failed=1
+            pids=("${pids[@]:1}")
+        fi
     done
+    for src in "${pids[@]}"; do
+        wait "$src" || failed=1
+    done
+    ((failed == 0)) || die "a compilation failed"
     run LINK "$DIR/volley.full" "$CC" -static -pthread -Wl,--gc-sections -Wl,-Map="$DIR/volley.map" \
         -o "$DIR/volley.full" "${objs[@]}" "$DIR/mbedtls/lib/libmbedtls.a" \
         "$DIR/mbedtls/lib/libmbedx509.a" "$DIR/mbedtls/lib/libmbedcrypto.a" \
