@@ -3,6 +3,8 @@
 #   make test       install missing deps, build, run unit + integration tests
 #   make demo       the main job against a local world
 #   make tools      the test world's helpers in C: build/<variant>/delayproxy
+#   make static     ./volley-static, with musl (ARCH=aarch64 or ARCH=armhf: cross builds)
+#   make test-cross build the aarch64 and armhf static binaries, test them under qemu-user
 #   make SANITIZE=address,undefined test   (or SANITIZE=thread)
 
 CC       ?= cc
@@ -39,7 +41,8 @@ else
 Q := @
 endif
 
-.PHONY: all deps tools test unit integration demo bench stress fuzz fmt clean asan install uninstall static
+.PHONY: all deps deps-cross tools test test-cross unit integration demo bench stress fuzz fmt clean \
+	asan install uninstall static
 all: $(BIN)
 
 $(BIN): $(OBJS)
@@ -79,6 +82,10 @@ deps:
 	@tools/deps.sh
 	@V="$(V)" tools/mbedtls.sh
 
+deps-cross:
+	@tools/deps.sh cross
+	@V="$(V)" tools/mbedtls.sh
+
 unit: $(UNITS)
 	@tools/run-unit.sh $(UNITS)
 
@@ -87,6 +94,12 @@ integration: $(BIN) $(DELAYPROXY)
 
 test: deps
 	@$(MAKE) --no-print-directory unit integration
+
+# The cross builds and their tests (tests/integration/t_static.sh for aarch64 and armhf, under
+# qemu-user): a few minutes on a fresh machine, so .ci/run calls it after make test.
+test-cross: deps-cross
+	@$(MAKE) --no-print-directory all
+	@VOLLEY=$(abspath $(BIN)) STATIC_ARCHES="aarch64 armhf" tests/integration/run.sh static
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -105,9 +118,12 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh
 
-# One statically linked, stripped binary: ./volley-static
-static: $(MBEDLIBS)
-	@CC="$(CC)" V="$(V)" tools/static.sh
+# One statically linked, stripped binary with musl (tools/static.sh): ./volley-static, or
+# ./volley-static-aarch64 / ./volley-static-armhf with ARCH=aarch64 / ARCH=armhf (cross compilers
+# from `make deps-cross`).
+ARCH ?= x86_64
+static:
+	@V="$(V)" tools/static.sh $(ARCH)
 
 asan:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test
@@ -123,6 +139,6 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/volley $(DESTDIR)$(PREFIX)/share/man/man1/volley.1
 
 clean:
-	rm -rf build volley volley-static
+	rm -rf build volley volley-static volley-static-aarch64 volley-static-armhf
 
 -include $(OBJS:.o=.d) $(UNITS:=.d) $(DELAYPROXY).d
