@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #define HC_MAX_ADDRS 8
 #define HC_MAX_THREADS 64
@@ -65,6 +66,8 @@ int hostcache_get(struct hostcache *hc, const char *host, size_t len, uint16_t p
 /* Parse an IPv4 or IPv6 literal (len bytes, no brackets) into a. Returns 0, or -1 if text is
  * not one. */
 int hc_addr_parse(const char *text, size_t len, struct hc_addr *a);
+/* a as a socket address on port, in *ss; returns its length. */
+socklen_t hc_addr_sockaddr(const struct hc_addr *a, uint16_t port, struct sockaddr_storage *ss);
 /* Publish the owner's result (err, or naddr addresses, kept up to HC_MAX_ADDRS) and wake the
  * waiters. The only writer of an entry. */
 void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err,

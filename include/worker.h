@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "conn.h"
+#include "connpool.h"
 #include "job.h"
 #include "dns.h"
 #include "hostcache.h"
@@ -69,10 +70,7 @@ struct worker {
     struct dns dns;
     struct tls_thread tls;
     struct conn_env env;
-    struct conn *conns; /* cfg->conns slots */
-    unsigned nconns;
-    struct conn **dirty; /* connections given requests during this fill: flushed at its end */
-    unsigned ndirty;
+    struct connpool slots;        /* cfg->conns connections */
     unsigned busy;                /* jobs taken and not finished */
     size_t taken;                 /* jobs taken from the source in this run */
     bool filling;                 /* inside fill(): a callback's own fill returns at once */

@@ -20,6 +20,7 @@
 #define WBUF_MAX (64 * 1024)
 #define READS_PER_EVENT 16
 #define MAX_HEADERS 100
+#define LOCATION_MAX 8192 /* a redirect target still has to fit URL_MAX once resolved */
 
 static void on_io(struct reactor *r, struct reactor_io *io, int events);
 static void on_timer(void *arg);
@@ -100,23 +101,6 @@ static void set_target(struct conn *c, const struct url *u)
     c->ip_literal = u->ipv6 || inet_pton(AF_INET, c->host, &tmp) == 1;
 }
 
-static socklen_t make_addr(const struct hc_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        s6->sin6_addr = a->a.v6;
-        return sizeof(*s6);
-    }
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons(port);
-    s4->sin_addr = a->a.v4;
-    return sizeof(*s4);
-}
-
 /* Try he's addresses from addr_idx on. Returns 0 when a connect is under way or done. */
 static int try_connect(struct conn *c)
 {
@@ -124,7 +108,7 @@ static int try_connect(struct conn *c)
     for (; c->addr_idx < c->he->naddr; c->addr_idx++) {
         struct sockaddr_storage ss;
         const struct hc_addr *a = &c->he->addr[c->addr_idx];
-        socklen_t len = make_addr(a, c->port, &ss);
+        socklen_t len = hc_addr_sockaddr(a, c->port, &ss);
         int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
             return err_from_errno(errno); /* a client limit: no point trying other addresses */
@@ -392,15 +376,13 @@ static int start_body(struct conn *c, const struct http_response *resp)
     enum sink_kind kind = SINK_DISCARD;
     enum http_class class = http_classify(resp->status, &meta);
     if (class == HTTP_REDIRECT) {
+        /* Kept as sent (bounded): the owner resolves it against the request's URL. */
+        if (meta.location_len > LOCATION_MAX)
+            return VL_EREDIRECT;
         rq->action = REQ_REDIRECT;
-        char *dst = malloc(8192);
-        int n = dst ? url_resolve(&rq->u, meta.location, meta.location_len, dst, 8192) : -1;
-        if (n < 0) {
-            free(dst);
-            return dst ? VL_EREDIRECT : VL_ENOMEM;
-        }
         free(rq->location);
-        rq->location = dst;
+        if (!(rq->location = strndup(meta.location, meta.location_len)))
+            return VL_ENOMEM;
     } else if (class == HTTP_SAVE) {
         rq->action = REQ_SAVE;
         kind = rq->sink;

@@ -18,8 +18,7 @@ static void on_hold_end(void *arg)
     w->stats.rss_hold_kb = procstat_rss_kb();
     h->ending = true;
     reactor_timer_cancel(&w->r, &h->ping);
-    for (unsigned i = 0; i < w->nconns; i++)
-        conn_close(&w->conns[i], 0);
+    connpool_close_all(&w->slots, 0, false);
     worker_check_done(w);
 }
 
@@ -28,8 +27,8 @@ static void on_hold_ping(void *arg)
 {
     struct hold *h = arg;
     struct worker *w = h->w;
-    for (unsigned i = 0; i < w->nconns; i++) {
-        struct conn *c = &w->conns[i];
+    for (unsigned i = 0; i < w->slots.n; i++) {
+        struct conn *c = &w->slots.conns[i];
         struct job *j = conn_idle(c) ? worker_job_new(w) : NULL;
         if (!j)
             continue;

@@ -143,6 +143,23 @@ int hc_addr_parse(const char *text, size_t len, struct hc_addr *a)
     return 0;
 }
 
+socklen_t hc_addr_sockaddr(const struct hc_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        s6->sin6_addr = a->a.v6;
+        return sizeof(*s6);
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    s4->sin_addr = a->a.v4;
+    return sizeof(*s4);
+}
+
 void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err,
                       const struct hc_addr *addrs, unsigned naddr, uint64_t lookup_us)
 {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "index.h"
 #include "pathclaim.h"
 #include "result.h"
 #include "retry.h"
@@ -136,7 +137,7 @@ static struct job *take(struct worker *w)
     /* Take no more than the connections can carry, so other threads get their share. */
     const struct config *cfg = w->sh->cfg;
     const struct worker_mode *m = w->mode;
-    unsigned cap = m && m->jobs_in_flight ? m->jobs_in_flight : w->nconns * cfg->pipeline;
+    unsigned cap = m && m->jobs_in_flight ? m->jobs_in_flight : w->slots.n * cfg->pipeline;
     while (!w->exhausted && w->busy < cap) {
         uint64_t now = timer_now_us();
         /* The mode's share (--hold: -k per thread), or --duration's end. */
@@ -197,64 +198,11 @@ static bool session_busy(struct tls_session_entry *e)
 
 /* ---- routing ---- */
 
-/* The open connection to j's origin with the fewest requests in flight (below the pipeline
- * depth), trying hint first: usually the connection that just answered. */
-static struct conn *find_conn(struct worker *w, const struct job *j, struct conn *hint)
-{
-    unsigned depth = w->sh->cfg->pipeline;
-    if (hint && hint->inflight == 0 && conn_matches(hint, &j->req))
-        return hint;
-    struct conn *best = NULL;
-    for (unsigned i = 0; i < w->nconns; i++) {
-        struct conn *c = &w->conns[i];
-        if (c->origin != j->req.origin || c->inflight >= depth || !conn_matches(c, &j->req))
-            continue;
-        if (c->inflight == 0)
-            return c;
-        if (!best || c->inflight < best->inflight)
-            best = c;
-    }
-    return best;
-}
-
-/* Remember c for the flush before the loop sleeps: every request a turn of the loop queued on
- * a connection leaves in one write (with --pipeline, several per write). */
-static void mark_dirty(struct worker *w, struct conn *c)
-{
-    for (unsigned i = 0; i < w->ndirty; i++)
-        if (w->dirty[i] == c)
-            return;
-    if (w->ndirty < w->nconns)
-        w->dirty[w->ndirty++] = c;
-    else
-        conn_flush(c);
-}
-
 static void flush_dirty(struct reactor *r, void *arg)
 {
     struct worker *w = arg;
     (void)r;
-    for (unsigned i = 0; i < w->ndirty; i++)
-        conn_flush(w->dirty[i]);
-    w->ndirty = 0;
-}
-
-/* A free slot, or the idle connection unused longest, closed to make room. */
-static struct conn *free_slot(struct worker *w)
-{
-    struct conn *idle = NULL;
-    for (unsigned i = 0; i < w->nconns; i++) {
-        struct conn *c = &w->conns[i];
-        if (c->state == CONN_FREE)
-            return c;
-        if (w->mode && w->mode->own_conn)
-            continue; /* held connections are the point of the run: never evicted */
-        if (conn_idle(c) && (!idle || c->last_active < idle->last_active))
-            idle = c;
-    }
-    if (idle)
-        conn_close(idle, 0);
-    return idle && idle->state == CONN_FREE ? idle : NULL;
+    connpool_flush(&w->slots);
 }
 
 /* Send j on its way. Returns false when it must wait for a connection slot. */
@@ -265,12 +213,13 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
         return true;
     }
     /* --hold measures connections: every job gets its own. */
-    struct conn *c = w->mode && w->mode->own_conn ? NULL : find_conn(w, j, hint);
+    bool own = w->mode && w->mode->own_conn;
+    struct conn *c = own ? NULL : connpool_find(&w->slots, &j->req, w->sh->cfg->pipeline, hint);
     if (c) {
         w->stats.conns_reused_requests += c->served > 0;
         j->req.t_addr_us = j->req.t_conn_us = j->req.t_tls_us = timer_now_us();
         conn_push(c, &j->req, false);
-        mark_dirty(w, c);
+        connpool_mark(&w->slots, c);
         return true;
     }
     const struct hc_entry *he;
@@ -295,7 +244,7 @@ static bool route(struct worker *w, struct job *j, struct conn *hint)
         jobq_push(&w->session_wait, j);
         return true;
     }
-    c = free_slot(w);
+    c = connpool_slot(&w->slots, !own); /* held connections are never evicted */
     if (!c)
         return false;
     if (se && !se->s.valid)
@@ -388,8 +337,7 @@ static void fail_or_retry(struct worker *w, struct job *j, int err)
 
 static void cut(struct worker *w)
 {
-    for (unsigned i = 0; i < w->nconns; i++)
-        conn_close(&w->conns[i], VL_EINTR);
+    connpool_close_all(&w->slots, VL_EINTR, false);
 }
 
 static void on_grace(void *arg)
@@ -429,9 +377,7 @@ static void check_stop(struct worker *w)
         w->stop_seen = level;
         finish_list(w, ready);
         finish_list(w, waiting);
-        for (unsigned i = 0; i < w->nconns; i++)
-            if (conn_idle(&w->conns[i]))
-                conn_close(&w->conns[i], 0);
+        connpool_close_all(&w->slots, 0, true);
         reactor_timer_in(&w->r, &w->grace, GRACE_MS);
     }
     w->stop_seen = level;
@@ -448,9 +394,18 @@ static void follow_redirect(struct worker *w, struct job *j)
         finish(w, j, VL_EREDIRECT_LOOP);
         return;
     }
+    /* Resolved against the URL that answered (RFC 9110 section 10.2.2). */
+    char *target = malloc(URL_MAX + 1);
+    int n = target ? url_resolve(&j->req.u, j->req.location, strlen(j->req.location), target,
+                                 URL_MAX + 1)
+                   : -1;
+    if (n < 0) {
+        free(target);
+        finish(w, j, target ? VL_EREDIRECT : VL_ENOMEM);
+        return;
+    }
     free(j->redirect);
-    j->redirect = j->req.location;
-    j->req.location = NULL;
+    j->redirect = target;
     j->url = j->redirect;
     j->he = NULL;
     /* The same limits as a listed URL; the body is saved under the final URL's path, which
@@ -542,6 +497,31 @@ static void on_wake(struct reactor *r, void *arg)
 
 /* ---- life cycle ---- */
 
+/* What this worker's connections borrow from it. */
+static void set_env(struct worker *w)
+{
+    const struct shared *sh = w->sh;
+    const struct config *cfg = sh->cfg;
+    w->env = (struct conn_env){
+        .r = &w->r,
+        .tls = &w->tls,
+        .out = cfg->output_dir ? &w->out : NULL,
+        .checksum = cfg->checksum,
+        .max_size = cfg->max_size,
+        .timeout_ms = cfg->timeout_ms,
+        .connect_timeout_ms = cfg->connect_timeout_ms,
+        .idle_ms = sh->mode && sh->mode->idle_ms ? sh->mode->idle_ms : IDLE_MS,
+        .request_done = on_request_done,
+        .closed = on_closed,
+        .ready = on_ready,
+        .session_ready = on_session_ready,
+        .arg = w,
+        .max_requests = cfg->requests_per_conn,
+        .binds = sh->binds,
+        .bind_cursor = &w->bind_cursor,
+    };
+}
+
 int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *err, size_t errlen)
 {
     const struct config *cfg = sh->cfg;
@@ -571,34 +551,11 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     outdir_init(&w->out);
     if (cfg->output_dir && (rc = outdir_open(&w->out, cfg->output_dir, err, errlen)) < 0)
         goto fail_all;
-    w->conns = calloc(cfg->conns, sizeof(*w->conns));
-    w->dirty = calloc(cfg->conns, sizeof(*w->dirty));
-    if (!w->conns || !w->dirty) {
+    set_env(w);
+    if ((rc = connpool_init(&w->slots, cfg->conns, &w->env)) < 0) {
         snprintf(err, errlen, "out of memory for %u connections", cfg->conns);
-        rc = VL_ENOMEM;
         goto fail_all;
     }
-    w->env = (struct conn_env){
-        .r = &w->r,
-        .tls = &w->tls,
-        .out = cfg->output_dir ? &w->out : NULL,
-        .checksum = cfg->checksum,
-        .max_size = cfg->max_size,
-        .timeout_ms = cfg->timeout_ms,
-        .connect_timeout_ms = cfg->connect_timeout_ms,
-        .idle_ms = sh->mode && sh->mode->idle_ms ? sh->mode->idle_ms : IDLE_MS,
-        .request_done = on_request_done,
-        .closed = on_closed,
-        .ready = on_ready,
-        .session_ready = on_session_ready,
-        .arg = w,
-        .max_requests = cfg->requests_per_conn,
-        .binds = sh->binds,
-        .bind_cursor = &w->bind_cursor,
-    };
-    w->nconns = cfg->conns;
-    for (unsigned i = 0; i < w->nconns; i++)
-        conn_init(&w->conns[i], &w->env);
     if (sh->mode && sh->mode->init && sh->mode->init(w) < 0) {
         snprintf(err, errlen, "out of memory");
         rc = VL_ENOMEM;
@@ -607,8 +564,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     return 0;
 fail_all:
     outdir_close(&w->out);
-    free(w->conns);
-    free(w->dirty);
+    connpool_fini(&w->slots);
     tls_thread_fini(&w->tls);
 fail_dns:
     dns_fini(&w->dns);
@@ -666,10 +622,7 @@ void worker_fini(struct worker *w)
     reactor_timer_cancel(&w->r, &w->pace);
     if (w->sh->mode && w->sh->mode->fini)
         w->sh->mode->fini(w);
-    for (unsigned i = 0; i < w->nconns; i++)
-        conn_fini(&w->conns[i]);
-    free(w->conns);
-    free(w->dirty);
+    connpool_fini(&w->slots);
     tls_sessions_fini(&w->sessions);
     job_pool_fini(&w->pool);
     outdir_close(&w->out);
