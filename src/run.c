@@ -3,8 +3,6 @@
  * per-URL lines; main prints the summary. */
 #include "run.h"
 
-#include <malloc.h>
-#include <ares.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +10,7 @@
 #include <string.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -27,12 +26,11 @@
 #include "modes.h"
 #include "outdir.h"
 #include "pathclaim.h"
-#include "report.h"
-#include "stats.h"
-#include "tls.h"
 #include "procstat.h"
 #include "progress.h"
 #include "report.h"
+#include "stats.h"
+#include "tls.h"
 #include "worker.h"
 
 struct run {
@@ -51,9 +49,12 @@ struct run {
     struct stats setup;           /* the index fetch's connection figures */
     struct manifest_done done;
     struct bindaddr_set binds;
-    struct reactor_io sig_io; /* signalfd on reactor 0 */
-    int signo;                /* the first stop signal, 0 if none */
+    int sigfd;  /* signalfd for SIGINT/SIGTERM, read by the main thread */
+    int donefd; /* eventfd: each reactor thread adds 1 as it ends */
+    int signo;  /* the first stop signal, 0 if none */
 };
+
+static void run_workers(struct run *run, struct source *src, unsigned n);
 
 static void wake_worker(void *arg, unsigned thread_id)
 {
@@ -62,15 +63,12 @@ static void wake_worker(void *arg, unsigned thread_id)
         worker_wake(&run->workers[thread_id]);
 }
 
-/* SIGINT/SIGTERM arrive as reads on a signalfd in reactor 0: no handler, no global. The first
- * asks every worker to finish in-flight work; a second stops at once. */
-static void on_signal(struct reactor *r, struct reactor_io *io, int events)
+/* SIGINT/SIGTERM arrive as reads on a signalfd that the main thread watches: no handler, no
+ * global. The first asks every worker to finish in-flight work; a second stops at once. */
+static void on_signal(struct run *run)
 {
-    struct run *run = io->arg;
     struct signalfd_siginfo si;
-    (void)r;
-    (void)events;
-    while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    while (read(run->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (!run->signo) {
             run->signo = (int)si.ssi_signo;
             fprintf(stderr, "volley: %s: finishing requests in flight (again to stop now)\n",
@@ -92,11 +90,9 @@ static int watch_signals(struct run *run)
     /* Blocked before any thread starts, so every thread inherits the mask. */
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
         return -1;
-    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    reactor_io_init(&run->sig_io, fd, on_signal, run);
-    return reactor_watch(&run->workers[0].r, &run->sig_io, REACTOR_READ);
+    run->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    run->donefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return run->sigfd < 0 || run->donefd < 0 ? -1 : 0;
 }
 
 /* A list file up to this size is read whole before the fetch: it costs milliseconds, and the
@@ -177,7 +173,7 @@ static int load_index(struct run *run)
         .urls = one, .lens = len, .nurls = 1, .n = 1, .sink = SINK_MEMORY, .errout = stderr};
     struct worker *w = &run->workers[0];
     atomic_init(&src.cursor, 0);
-    worker_run(w, &src);
+    run_workers(run, &src, 1);
     run->setup = w->stats;
     stats_init(&w->stats);
     progress_set(&w->progress, 0, 0, 0); /* before the progress line's first frame */
@@ -214,35 +210,44 @@ static size_t shard(struct url_list *l, unsigned k, unsigned n)
 
 struct thread_arg {
     struct worker *w;
-    struct worker *main_worker; /* woken when this thread is done */
-    atomic_uint *running;
+    int donefd;
 };
 
 static void *thread_main(void *arg)
 {
     struct thread_arg *t = arg;
+    uint64_t one = 1;
     worker_run(t->w, t->w->src);
-    atomic_fetch_sub(t->running, 1);
-    worker_wake(t->main_worker);
+    ssize_t n = write(t->donefd, &one, sizeof(one)); /* an eventfd write of 8 bytes succeeds */
+    (void)n;
     return NULL;
 }
 
-/* Reactor 0 may finish first: the main thread then keeps reading SIGINT/SIGTERM (it is the one
- * that watches them) until the other threads are done; each wakes it as it ends. */
-static void watch_until_done(struct run *run, atomic_uint *running)
+/* The supervisor: workers [0, n) each run src on a thread of their own, while this thread reads
+ * SIGINT/SIGTERM and counts the threads that end. Returns when all have ended. */
+static void run_workers(struct run *run, struct source *src, unsigned n)
 {
-    struct reactor *r0 = &run->workers[0].r;
-    struct pollfd p[2] = {{.fd = run->sig_io.fd, .events = POLLIN},
-                          {.fd = r0->wakefd, .events = POLLIN}};
-    uint64_t drain;
-    while (atomic_load(running) > 0) {
+    pthread_t tids[MAX_THREADS];
+    struct thread_arg args[MAX_THREADS];
+    unsigned started = 0;
+    for (unsigned i = 0; i < n; i++) {
+        run->workers[i].src = src;
+        args[i] = (struct thread_arg){&run->workers[i], run->donefd};
+        if (pthread_create(&tids[started], NULL, thread_main, &args[i]) == 0)
+            started++;
+    }
+    struct pollfd p[2] = {{.fd = run->sigfd, .events = POLLIN},
+                          {.fd = run->donefd, .events = POLLIN}};
+    for (uint64_t ended = 0, v; ended < started;) {
         if (poll(p, 2, -1) <= 0)
             continue;
         if (p[0].revents)
-            run->sig_io.cb(r0, &run->sig_io, REACTOR_READ);
-        if (p[1].revents && read(r0->wakefd, &drain, sizeof(drain)) < 0)
-            continue; /* EAGAIN: another poll round */
+            on_signal(run);
+        if (p[1].revents && read(run->donefd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+            ended += v;
     }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
 }
 
 /* --resolve HOST:PORT:ADDR entries: ready host cache entries for that host on that port. */
@@ -308,6 +313,33 @@ static int check_output_dir(const struct config *cfg)
     return 0;
 }
 
+/* Where results go: -o (checked, its paths claimed), --resume's manifest read, --manifest
+ * opened. Returns 0 or the exit status. */
+static int setup_outputs(struct run *run)
+{
+    const struct config *cfg = &run->cfg;
+    if (cfg->output_dir && check_output_dir(cfg) < 0)
+        return EXIT_USAGE;
+    if (cfg->output_dir) {
+        if (pathclaims_init(&run->claims) < 0)
+            return EXIT_FAILED;
+        run->sh.claims = &run->claims;
+    }
+    if (cfg->resume) {
+        int rc = manifest_load(cfg->manifest, cfg->verify, &run->done);
+        if (rc < 0) {
+            fprintf(stderr, "volley: --resume: cannot read %s: %s\n", cfg->manifest, err_str(rc));
+            return EXIT_USAGE;
+        }
+        run->sh.done = &run->done;
+    }
+    if (cfg->manifest && (run->sh.manifest_fd = manifest_open(cfg->manifest)) < 0) {
+        fprintf(stderr, "volley: --manifest %s: %s\n", cfg->manifest, strerror(errno));
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int setup(struct run *run)
 {
     char err[512];
@@ -339,26 +371,10 @@ static int setup(struct run *run)
     else if (cfg->dns_only)
         dnsprobe_mode(&run->mode, cfg);
     run->sh.mode = cfg->hold_ms || cfg->dns_only ? &run->mode : NULL;
-    if (cfg->output_dir && check_output_dir(cfg) < 0)
-        return EXIT_USAGE;
-    if (cfg->output_dir) {
-        if (pathclaims_init(&run->claims) < 0)
-            return EXIT_FAILED;
-        run->sh.claims = &run->claims;
-    }
     atomic_init(&run->sh.stop, 0);
-    if (cfg->resume) {
-        int rc = manifest_load(cfg->manifest, cfg->verify, &run->done);
-        if (rc < 0) {
-            fprintf(stderr, "volley: --resume: cannot read %s: %s\n", cfg->manifest, err_str(rc));
-            return EXIT_USAGE;
-        }
-        run->sh.done = &run->done;
-    }
-    if (cfg->manifest && (run->sh.manifest_fd = manifest_open(cfg->manifest)) < 0) {
-        fprintf(stderr, "volley: --manifest %s: %s\n", cfg->manifest, strerror(errno));
-        return EXIT_USAGE;
-    }
+    int orc = setup_outputs(run);
+    if (orc)
+        return orc;
     run->workers = calloc(cfg->threads, sizeof(*run->workers));
     if (!run->workers)
         return EXIT_FAILED;
@@ -374,28 +390,6 @@ static int setup(struct run *run)
         return EXIT_FAILED;
     }
     return 0;
-}
-
-static void fetch_all(struct run *run, struct source *src)
-{
-    bool started[64] = {false}; /* -t is at most 64 */
-    struct thread_arg args[64];
-    atomic_uint running;
-    atomic_init(&running, 0);
-    for (unsigned i = 0; i < run->nworkers; i++)
-        run->workers[i].src = src;
-    for (unsigned i = 1; i < run->nworkers; i++) {
-        args[i] = (struct thread_arg){&run->workers[i], &run->workers[0], &running};
-        atomic_fetch_add(&running, 1);
-        started[i] = pthread_create(&run->workers[i].thread, NULL, thread_main, &args[i]) == 0;
-        if (!started[i])
-            atomic_fetch_sub(&running, 1);
-    }
-    worker_run(&run->workers[0], src); /* the main thread is reactor 0 */
-    watch_until_done(run, &running);
-    for (unsigned i = 1; i < run->nworkers; i++)
-        if (started[i])
-            pthread_join(run->workers[i].thread, NULL);
 }
 
 static double tv_s(struct timeval tv)
@@ -443,8 +437,10 @@ static void teardown(struct run *run)
     linefeed_free(run->feed); /* first: its reader wakes the workers */
     if (run->input_fd > STDIN_FILENO)
         close(run->input_fd);
-    if (run->sig_io.fd > 0)
-        close(run->sig_io.fd);
+    if (run->sigfd >= 0)
+        close(run->sigfd);
+    if (run->donefd >= 0)
+        close(run->donefd);
     if (run->sh.manifest_fd >= 0)
         close(run->sh.manifest_fd);
     manifest_done_free(&run->done);
@@ -498,7 +494,7 @@ static void fetch(struct run *run, struct run_result *res, size_t n)
         progress_start(&prog, counters, run->nworkers,
                        run->feed || src.n == SIZE_MAX || cfg->hold_ms ? 0 : src.n, stderr);
     if (n > 0 || run->feed)
-        fetch_all(run, &src);
+        run_workers(run, &src, run->nworkers);
     if (show)
         progress_stop(&prog);
     /* URLs of the run: all of them (so that those a signal left are "not started"), or with a
@@ -517,7 +513,7 @@ int run_once(const struct config *cfg, struct run_result *res)
     procstat_reset_peak();
     memset(res, 0, sizeof(*res));
     run->cfg = *cfg;
-    run->input_fd = -1;
+    run->input_fd = run->sigfd = run->donefd = -1;
     url_list_init(&run->urls);
     uint64_t t0 = timer_now_us();
     int rc = setup(run);
