@@ -73,6 +73,9 @@ struct conn_env {
 
 enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY, CONN_CLOSING };
 
+/* The owner (its worker and connpool) may read state, origin, scheme, port, host, inflight,
+ * served, keep_alive, last_active, was_ready, secure and tls (for tls_awaiting_ticket); every
+ * other field is the connection's own, and only the functions below change any of them. */
 struct conn {
     const struct conn_env *env;
     enum conn_state state;

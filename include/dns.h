@@ -22,16 +22,11 @@ typedef void (*dns_answer_cb)(void *arg, int err, int rcode, int timeouts);
 
 struct dns_sock;
 
-struct dns_stats {
-    uint64_t lookups, ok, notfound, failed, timeouts;
-};
-
 struct dns {
     ares_channel ch;
     struct reactor *r;
     struct timer timer;
     struct dns_sock *socks; /* every socket c-ares has used; nodes reused, freed at fini */
-    struct dns_stats stats;
 };
 
 /* servers: NULL (system resolv.conf) or "IP[:PORT][,...]" ([v6]:port for IPv6).

@@ -5,19 +5,6 @@
 /* Outcome of one nonblocking I/O step. The two wants stay apart: a TLS read may need to write. */
 enum io_status { IO_OK, IO_WANT_READ, IO_WANT_WRITE, IO_EOF, IO_ERR };
 
-/* Failure classes, for grouping in the summary. */
-enum err_kind {
-    ERRK_NONE,
-    ERRK_USAGE,
-    ERRK_DNS,
-    ERRK_CONNECT,
-    ERRK_TLS,
-    ERRK_TIMEOUT,
-    ERRK_HTTP,
-    ERRK_IO,
-    ERRK_CLIENT
-};
-
 /* 0 is success; every failure is a negative VL_E* code. A failed fetch records one of these. */
 enum vl_err {
     VL_OK = 0,
@@ -64,8 +51,6 @@ enum vl_err {
 const char *err_str(int code);
 /* Stable short tag for JSON and grouping ("tls_verify"); never NULL. */
 const char *err_tag(int code);
-/* Failure class of a code. */
-enum err_kind err_kind(int code);
 /* Whether code is one of this client's own limits (files, ports, buffers), not the server's. */
 static inline int err_is_client_limit(int code)
 {

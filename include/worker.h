@@ -60,6 +60,8 @@ struct worker_mode {
     unsigned idle_ms;        /* how long an idle connection stays open; 0: 30 s */
 };
 
+/* Public to run.c (stats, progress, mode_state's owner) and to the modes, which act on its
+ * connections, stats, reactor and source; the rest is worker.c's own. */
 struct worker {
     unsigned id;
     const struct shared *sh;

@@ -17,7 +17,6 @@ struct dns_sock {
 };
 
 struct lookup {
-    struct dns *d;
     dns_cb cb;
     void *arg;
 };
@@ -164,14 +163,9 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
     if (status == ARES_EDESTRUCTION)
         return; /* the channel is going away: arg may be gone with it */
     struct lookup *l = arg;
-    struct dns *d = l->d;
     struct hc_addr addrs[HC_MAX_ADDRS];
     unsigned n = status == ARES_SUCCESS ? collect(res, addrs) : 0;
     int err = status == ARES_SUCCESS ? (n ? 0 : VL_EDNS_NOTFOUND) : map_status(status);
-    d->stats.ok += err == 0;
-    d->stats.notfound += err == VL_EDNS_NOTFOUND;
-    d->stats.timeouts += err == VL_ETIMEOUT_DNS;
-    d->stats.failed += err != 0 && err != VL_EDNS_NOTFOUND && err != VL_ETIMEOUT_DNS;
     if (res)
         ares_freeaddrinfo(res);
     l->cb(l->arg, err, addrs, n, timeouts);
@@ -186,12 +180,10 @@ void dns_lookup(struct dns *d, const char *name, dns_cb cb, void *arg)
         cb(arg, VL_ENOMEM, NULL, 0, 0);
         return;
     }
-    l->d = d;
     l->cb = cb;
     l->arg = arg;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    d->stats.lookups++;
     ares_getaddrinfo(d->ch, name, NULL, &hints, on_addrinfo, l);
     rearm(d);
 }
@@ -225,7 +217,6 @@ void dns_query_a(struct dns *d, const char *name, dns_answer_cb cb, void *arg)
     }
     q->cb = cb;
     q->arg = arg;
-    d->stats.lookups++;
     ares_query(d->ch, name, 1 /* IN */, 1 /* A */, on_answer, q);
     rearm(d);
 }
