@@ -30,8 +30,10 @@ struct config {
     size_t nresolve;
     uint64_t max_size;
     unsigned timeout_ms, connect_timeout_ms;
-    unsigned pipeline;
-    unsigned retries;           /* counted retries after the first try (default 3) */
+    unsigned pipeline;     /* requests in flight per connection; 0 = auto (probed per origin) */
+    unsigned max_per_host; /* connections per origin, all threads together (adaptive runs) */
+    bool adaptive;         /* no -k given (and no stress mode): budgets per origin adapt */
+    unsigned retries;      /* counted retries after the first try (default 3) */
     unsigned retry_max_time_ms; /* no retry starts later than this after the first try; 0 = none */
     const char *manifest;
     bool resume;

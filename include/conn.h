@@ -30,6 +30,7 @@ struct request {
     enum sink_kind sink;
     const char *path;  /* SINK_FILE: the file to save (outpath), borrowed from the owner */
     bool connect_only; /* --hold-idle: done once the connection is ready, no request */
+    bool pipelined;    /* queued behind another request on its connection */
     /* filled by the connection */
     bool answered;        /* a response byte arrived for the current try */
     uint64_t deadline_us; /* --timeout of this try (redirects included); 0 until it starts */
@@ -92,6 +93,7 @@ struct conn {
     unsigned addr_idx;
     struct tls_conn *tls; /* owned, made for the slot's first https connection, then reused */
     struct tls_session *session; /* borrowed: offered, and where a full handshake's goes */
+    void *owner_data;            /* the owner's, set after conn_open; never read here */
     bool secure;                 /* this connection runs TLS */
     /* requests: head is being answered; all have been (or are being) sent */
     struct request *head, *tail;

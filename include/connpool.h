@@ -28,6 +28,8 @@ struct conn *connpool_slot(struct connpool *p, bool evict);
 /* c was given requests: flush it once before the loop sleeps (connpool_flush). */
 void connpool_mark(struct connpool *p, struct conn *c);
 void connpool_flush(struct connpool *p);
+/* The connections other than except whose owner_data is owner_data and that carry requests. */
+unsigned connpool_busy(const struct connpool *p, const void *owner_data, const struct conn *except);
 /* Close every connection with err (0: idle ones only). */
 void connpool_close_all(struct connpool *p, int err, bool idle_only);
 

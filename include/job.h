@@ -13,6 +13,7 @@
 #include "timer.h"
 
 struct worker;
+struct origin;
 
 struct job {
     struct request req; /* what the connection sends and fills (first: job_of) */
@@ -29,10 +30,12 @@ struct job {
     unsigned attempts;         /* counted tries */
     bool free_retry;           /* the one uncounted resend after a reused connection failed */
     uint16_t limit_requeues;   /* uncounted requeues after hitting a client limit */
+    uint16_t busy_requeues;    /* uncounted requeues after a 429/503 cut its origin's budget */
     bool ping;                 /* --hold-ping: a keep-alive probe, not one of the run's URLs */
     uint64_t start_us;
-    struct timer backoff; /* armed while waiting to retry */
-    struct worker *owner; /* for the timer callbacks */
+    struct origin *origin; /* its origin's budget, once routed (the worker's origin table) */
+    struct timer backoff;  /* armed while waiting to retry */
+    struct worker *owner;  /* for the timer callbacks */
 };
 
 /* The job a request handed back by a connection belongs to. */

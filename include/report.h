@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "index.h"
+#include "origin.h"
 #include "stats.h"
 
 struct run_info {
@@ -18,6 +19,7 @@ struct run_info {
     double rate_target;            /* --rate, 0 = off */
     bool hold, dns_only;
     struct index_skipped index_skipped; /* elements of a JSON index that held no URL */
+    struct origin_report origins;       /* the busiest origins of the fetch phase */
 };
 
 /* A byte count for people: "512 B", "18.4 KB", "9.1 MB". */

@@ -3,6 +3,7 @@
 #ifndef VOLLEY_TLS_SESSIONS_H
 #define VOLLEY_TLS_SESSIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,7 @@
 struct tls_session_entry {
     struct tls_session_entry *next;
     const void *warming; /* the connection making the first full handshake, or NULL; borrowed */
+    bool no_wait;        /* the server gave no session to resume: nobody waits for one */
     uint16_t port;
     struct tls_session s;
     char host[];

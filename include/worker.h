@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "connpool.h"
 #include "job.h"
+#include "origin.h"
 #include "dns.h"
 #include "hostcache.h"
 #include "manifest.h"
@@ -82,14 +83,17 @@ struct worker {
     struct job_queue backing_off; /* jobs waiting for a retry */
     uint64_t rng;                 /* jitter */
     size_t bind_cursor;
-    uint64_t next_due_us;          /* --rate: when the next job is due */
-    uint64_t due_interval_us;      /* --rate: per-thread interval; 0 = unpaced */
-    struct timer pace;             /* --rate: wakes take() at the next due time */
-    uint64_t started_us;           /* when this source began */
-    unsigned open_now;             /* connections established and not closed */
-    struct job_queue ready;        /* jobs to route again (redirects, resends) */
-    struct job_queue session_wait; /* jobs waiting for their host's first TLS session */
-    struct resolver resolver;      /* names to addresses, and the jobs waiting for them */
+    uint64_t next_due_us;                /* --rate: when the next job is due */
+    uint64_t due_interval_us;            /* --rate: per-thread interval; 0 = unpaced */
+    struct timer pace;                   /* --rate: wakes take() at the next due time */
+    uint64_t started_us;                 /* when this source began */
+    unsigned open_now;                   /* connections established and not closed */
+    struct job_queue ready;              /* jobs to route again (redirects, resends) */
+    struct job_queue session_wait;       /* jobs waiting for their host's first TLS session */
+    struct resolver resolver;            /* names to addresses, and the jobs waiting for them */
+    struct origin_table origins;         /* per-origin budgets and the jobs waiting for room */
+    double cpu_us_per_req;               /* this thread's CPU time per finished URL, smoothed */
+    uint64_t cpu_mark_us, cpu_mark_done; /* where that was last measured */
     struct job_pool pool;
     struct tls_sessions sessions; /* per host:port, for resumption */
     struct outdir out;            /* -o, as this thread writes into it */

@@ -49,6 +49,7 @@ struct opt {
 static int parse_resolve(struct config *c, const char *arg);
 static int parse_rate(struct config *c, const char *arg);
 static int parse_checksum(struct config *c, const char *arg);
+static int parse_pipeline(struct config *c, const char *arg);
 static int parse_shard(struct config *c, const char *arg);
 
 /* Every field by name, so that what an entry leaves out is zero without a warning. */
@@ -59,7 +60,8 @@ static int parse_shard(struct config *c, const char *arg);
 static const struct opt opts[] = {
     {O("threads", 't', O_UINT, threads, 1, MAX_THREADS, "N",
        "reactor threads (default: number of CPUs)", "a whole number from 1 to 64")},
-    {O("conns", 'k', O_UINT, conns, 1, MAX_CONNS, "N", "connections per thread (default 8)",
+    {O("conns", 'k', O_UINT, conns, 1, MAX_CONNS, "N",
+       "connections per thread, fixed (default: adaptive per origin,\nsee --max-per-host)",
        "a whole number from 1 to 50000 (connections per thread)")},
     {O("limit", 'n', O_LLONG, limit, 0, 1ULL << 62, "N", "only the first N URLs of the index",
        "a whole number")},
@@ -82,8 +84,13 @@ static const struct opt opts[] = {
        "one try of a URL, redirects included (default 30)", "seconds > 0, e.g. 30 or 2.5")},
     {O("connect-timeout", 0, O_SECONDS, connect_timeout_ms, 0, 0, "SEC",
        "TCP connect, then TLS handshake, each (default 10)", "seconds > 0, e.g. 10")},
-    {O("pipeline", 0, O_UINT, pipeline, 1, 64, "N", "requests in flight per connection (default 1)",
-       "a whole number from 1 to 64")},
+    {O("pipeline", 0, O_CUSTOM, pipeline, 0, 0, "N|auto",
+       "requests in flight per connection (default: auto, probed\nper origin; 1 with -k)",
+       "a whole number from 1 to 64, or auto"),
+     .parse = parse_pipeline},
+    {O("max-per-host", 0, O_UINT, max_per_host, 1, MAX_CONNS, "N",
+       "connections per origin at most, adaptive runs (default 64)",
+       "a whole number from 1 to 50000")},
     {O("retries", 0, O_UINT, retries, 0, 100, "N",
        "retries for what can heal: connect errors, resets, timeouts,\n"
        "5xx, 408, 429 (default 3; backoff with jitter, Retry-After)",
@@ -198,14 +205,15 @@ static void defaults(struct config *c)
     memset(c, 0, sizeof(*c));
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (unsigned)(n > MAX_THREADS ? MAX_THREADS : n) : 1;
-    c->conns = 8;
+    c->conns = 0; /* not given: adaptive, see finish_defaults */
+    c->max_per_host = 64;
     c->limit = -1;
     c->index_url = CLI_DEFAULT_INDEX;
     c->field = "url";
     c->max_size = 1ULL << 30;
     c->timeout_ms = 30000;
     c->connect_timeout_ms = 10000;
-    c->pipeline = 1;
+    c->pipeline = UINT32_MAX; /* not given */
     c->retries = 3;
     c->repeat = 1;
     c->progress = -1;
@@ -301,6 +309,19 @@ static int parse_rate(struct config *c, const char *arg)
     return *end || end == arg || !(c->rate > 0) || c->rate > 1e7 ? -1 : 0;
 }
 
+static int parse_pipeline(struct config *c, const char *arg)
+{
+    unsigned long long v;
+    if (strcmp(arg, "auto") == 0) {
+        c->pipeline = 0;
+        return 0;
+    }
+    if (parse_uint(arg, 1, 64, &v) < 0)
+        return -1;
+    c->pipeline = (unsigned)v;
+    return 0;
+}
+
 static int parse_checksum(struct config *c, const char *arg)
 {
     c->checksum = strcmp(arg, "sha256") == 0;
@@ -393,6 +414,19 @@ static void getopt_tables(struct option *longs, char *shorts)
     shorts[k] = '\0';
 }
 
+/* What was left to the run: without -k (and outside the stress modes, which measure a server
+ * at a concurrency of their own), budgets per origin adapt and the pipeline depth is probed. */
+static void finish_defaults(struct config *c)
+{
+    bool stress = c->hold_ms || c->dns_only || c->rate > 0 || c->duration_ms || c->repeat > 1 ||
+                  c->requests_per_conn || c->sweep;
+    c->adaptive = c->conns == 0 && !stress;
+    if (c->conns == 0) /* slots per thread: one origin may use max_per_host / threads of them */
+        c->conns = c->adaptive ? c->max_per_host : 8;
+    if (c->pipeline == UINT32_MAX)
+        c->pipeline = c->adaptive ? 0 : 1;
+}
+
 /* Act on one option: CLI_RUN to go on, CLI_HELP/CLI_VERSION, or VL_EUSAGE with err filled. */
 static int take_opt(struct config *cfg, const struct opt *o, const char *arg, char *err,
                     size_t errlen)
@@ -442,6 +476,7 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
         }
         cfg->index_url = argv[optind];
     }
+    finish_defaults(cfg);
     if (cfg->plot && !cfg->sweep) {
         snprintf(err, errlen, "--plot %s: needs --sweep LIST (the levels to chart)", cfg->plot);
         return VL_EUSAGE;

@@ -320,6 +320,7 @@ void conn_push(struct conn *c, struct request *rq, bool flush_now)
 {
     rq->next = NULL;
     rq->answered = false;
+    rq->pipelined = c->inflight > 0;
     if (c->tail)
         c->tail->next = rq;
     else

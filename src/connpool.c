@@ -80,6 +80,16 @@ void connpool_flush(struct connpool *p)
     p->ndirty = 0;
 }
 
+unsigned connpool_busy(const struct connpool *p, const void *owner_data, const struct conn *except)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        const struct conn *c = &p->conns[i];
+        n += c != except && c->owner_data == owner_data && c->inflight > 0;
+    }
+    return n;
+}
+
 void connpool_close_all(struct connpool *p, int err, bool idle_only)
 {
     for (unsigned i = 0; i < p->n; i++)

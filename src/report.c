@@ -4,7 +4,9 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
+#include "text.h"
 
 #define REPORT_VERSION 1
 
@@ -84,6 +86,10 @@ static void text_head(FILE *out, const struct stats *s, const struct run_info *r
                 "  retries: %llu; resent after a reused connection closed: %llu; client-limit "
                 "requeues: %llu\n",
                 (ull)s->retries, (ull)s->resent, (ull)s->client_limit_requeues);
+    if (s->busy_requeues)
+        fprintf(out,
+                "  requeued at their origin after a 429/503 cut its budget (not retries): %llu\n",
+                (ull)s->busy_requeues);
 }
 
 static void text_hold(FILE *out, const struct stats *s, const struct run_info *ri)
@@ -117,6 +123,43 @@ static void text_dns(FILE *out, const struct stats *s, const struct run_info *ri
                 (ri->cpu_user_s + ri->cpu_sys_s) * 1e6 / (double)s->dns_lookups);
 }
 
+/* "scheme://host:port" of an origin, its host escaped for style. */
+static void origin_name(char *dst, size_t cap, const struct origin_line *l, enum text_style style)
+{
+    struct buf_writer w = {dst, cap, 0, true};
+    if (l->scheme == URL_HTTPS)
+        BUF_PUT_LIT(&w, "https://");
+    else
+        BUF_PUT_LIT(&w, "http://");
+    if (style == TEXT_JSON)
+        text_put_json(&w, l->host, strlen(l->host));
+    else
+        text_put_human(&w, l->host, strlen(l->host));
+    char port[8];
+    int n = snprintf(port, sizeof(port), ":%u", (unsigned)l->port);
+    buf_put(&w, port, (size_t)n);
+    dst[w.len] = '\0';
+}
+
+/* One line per busy origin: what its budget grew to and why it last went down. */
+static void text_origins(FILE *out, const struct origin_report *r)
+{
+    char name[sizeof(r->v[0].host) * 4 + 16];
+    for (size_t i = 0; i < r->n; i++) {
+        const struct origin_line *l = &r->v[i];
+        origin_name(name, sizeof(name), l, TEXT_HUMAN);
+        fprintf(out, "  origin %s: %llu answers, %u conns at most, pipeline %u%s", name,
+                (ull)l->answered, l->peak_conns, l->depth, l->pipeline_off ? " then off" : "");
+        if (r->adaptive)
+            fprintf(out, ", in flight up to %.0f", l->peak_target);
+        if (l->decreases)
+            fprintf(out, ", cut %u times (last: %s)", l->decreases, origin_why_str(l->last_why));
+        fprintf(out, "; first byte %.2f ms at best\n", ms(l->min_ttfb_us));
+    }
+    if (r->total > r->n)
+        fprintf(out, "  origins: %zu more\n", r->total - r->n);
+}
+
 void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
 {
     const struct hist *h = &s->latency;
@@ -124,6 +167,13 @@ void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
     fprintf(out, "  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
             ms(hist_percentile(h, 50)), ms(hist_percentile(h, 90)), ms(hist_percentile(h, 99)),
             ms(h->max));
+    if (s->phase[PHASE_TTFB].n) {
+        fputs("  phases ms, p50/p99:", out);
+        for (int i = 0; i < STATS_NPHASES; i++)
+            fprintf(out, "%s %s %.2f/%.2f", i ? "," : "", stats_phase_names[i],
+                    ms(hist_percentile(&s->phase[i], 50)), ms(hist_percentile(&s->phase[i], 99)));
+        fputc('\n', out);
+    }
     fprintf(out,
             "  connections: %llu opened (%.0f/s), %llu established, %llu requests on reused ones\n",
             (ull)s->conns_opened, conns_per_s(s, ri), (ull)s->conns_established,
@@ -142,6 +192,8 @@ void report_text(FILE *out, const struct stats *s, const struct run_info *ri)
                 (ull)s->dns_failed, ms(hist_percentile(&s->dns_latency, 50)));
     fprintf(out, "  cpu: %.3f s user, %.3f s sys; peak rss %.1f MB\n", ri->cpu_user_s,
             ri->cpu_sys_s, (double)ri->peak_rss_kb / 1024.0);
+    if (!ri->dns_only && !ri->hold)
+        text_origins(out, &ri->origins);
     if (ri->hold)
         text_hold(out, s, ri);
     if (ri->dns_only)
@@ -228,6 +280,29 @@ static void json_dns(FILE *out, const struct stats *s, const struct run_info *ri
                 : 0);
 }
 
+static void json_origins(FILE *out, const struct origin_report *r, const struct stats *s)
+{
+    char name[sizeof(r->v[0].host) * 6 + 16];
+    fprintf(out, "\"origins\":{\"adaptive\":%s,\"total\":%zu,\"requeues\":%llu,\"busiest\":[",
+            r->adaptive ? "true" : "false", r->total, (ull)s->busy_requeues);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct origin_line *l = &r->v[i];
+        origin_name(name, sizeof(name), l, TEXT_JSON);
+        fprintf(out,
+                "%s{\"origin\":\"%s\",\"answered\":%llu,\"peak_conns\":%u,\"pipeline\":%u,"
+                "\"pipeline_off\":%s,"
+                "\"target\":%.1f,\"peak_target\":%.1f,\"decreases\":%u,\"last_decrease\":",
+                i ? "," : "", name, (ull)l->answered, l->peak_conns, l->depth,
+                l->pipeline_off ? "true" : "false", l->target, l->peak_target, l->decreases);
+        if (l->decreases)
+            fprintf(out, "\"%s\"", origin_why_str(l->last_why));
+        else
+            fputs("null", out);
+        fprintf(out, ",\"min_ttfb_ms\":%.3f}", ms(l->min_ttfb_us));
+    }
+    fputs("]},", out);
+}
+
 void report_json(FILE *out, const struct stats *s, const struct run_info *ri)
 {
     uint64_t ended = s->ok + s->failed + s->skipped;
@@ -241,17 +316,24 @@ void report_json(FILE *out, const struct stats *s, const struct run_info *ri)
             rate(s, ri));
     fprintf(out, "\"threads\":%u,\"conns_per_thread\":%u,", ri->threads, ri->conns);
     json_latency(out, "latency_ms", &s->latency);
-    fputc(',', out);
+    fputs(",\"phases_ms\":{", out);
+    for (int i = 0; i < STATS_NPHASES; i++) {
+        if (i)
+            fputc(',', out);
+        json_latency(out, stats_phase_names[i], &s->phase[i]);
+    }
+    fputs("},", out);
     json_conns(out, s, ri);
     fprintf(out, "\"rate\":{\"target\":%.3f,\"achieved\":%.3f},", ri->rate_target, rate(s, ri));
     fprintf(out, "\"pings\":{\"ok\":%llu,\"failed\":%llu},", (ull)s->pings_ok,
             (ull)s->pings_failed);
-    fprintf(out, "\"tls\":{\"full\":%llu,\"resumed\":%llu},", (ull)s->tls_full,
-            (ull)s->tls_resumed);
+    fprintf(out, "\"tls\":{\"full\":%llu,\"resumed\":%llu,\"waits\":%llu},", (ull)s->tls_full,
+            (ull)s->tls_resumed, (ull)s->tls_waits);
     json_dns(out, s, ri);
     fprintf(out, "\"index\":{\"skipped_no_field\":%zu,\"skipped_not_string\":%zu},",
             ri->index_skipped.no_field, ri->index_skipped.not_string);
     fprintf(out, "\"manifest_errors\":%llu,", (ull)s->manifest_errors);
+    json_origins(out, &ri->origins, s);
     fprintf(out, "\"cpu_s\":{\"user\":%.3f,\"sys\":%.3f},\"peak_rss_kb\":%ld}\n", ri->cpu_user_s,
             ri->cpu_sys_s, ri->peak_rss_kb);
 }

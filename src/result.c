@@ -83,6 +83,24 @@ void result_write_out(const char *fmt, const char *url, size_t url_len, const st
     fwrite(line, 1, n, stdout);
 }
 
+/* b - a, or 0 when b is not after a (a phase that did not happen on this try). */
+static uint64_t span(uint64_t a, uint64_t b)
+{
+    return a && b > a ? b - a : 0;
+}
+
+static void add_phases(struct stats *st, const struct job *j, uint64_t end_us)
+{
+    const struct request *rq = &j->req;
+    uint64_t conn = rq->t_conn_us ? rq->t_conn_us : rq->t_addr_us;
+    uint64_t tls = rq->t_tls_us ? rq->t_tls_us : conn;
+    hist_add(&st->phase[PHASE_WAIT], span(j->start_us, rq->t_addr_us));
+    hist_add(&st->phase[PHASE_CONNECT], span(rq->t_addr_us, conn));
+    hist_add(&st->phase[PHASE_TLS], span(conn, tls));
+    hist_add(&st->phase[PHASE_TTFB], span(tls, rq->t_first_us));
+    hist_add(&st->phase[PHASE_TRANSFER], span(rq->t_first_us, end_us));
+}
+
 void result_record(const struct result_ctx *rc, struct stats *st, struct progress_counters *p,
                    const struct job *j, int err, uint64_t us)
 {
@@ -102,6 +120,7 @@ void result_record(const struct result_ctx *rc, struct stats *st, struct progres
         st->ok++;
         st->bytes += j->req.bytes;
         hist_add(&st->latency, us);
+        add_phases(st, j, j->start_us + us);
     } else {
         stats_fail(st, err);
         if (rc->errout && err == VL_ESTATUS)

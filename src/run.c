@@ -145,7 +145,8 @@ static int load_list(struct run *run)
     }
     if (list_streams(cfg, run->input_fd)) {
         /* Enough lines waiting to keep every connection busy; a line is at most 64 KiB. */
-        size_t waiting = (size_t)cfg->threads * cfg->conns * cfg->pipeline * 2;
+        size_t depth = cfg->pipeline ? cfg->pipeline : ORIGIN_MAX_DEPTH;
+        size_t waiting = (size_t)cfg->threads * cfg->conns * depth * 2;
         struct linefeed_opts o = {run->input_fd,
                                   waiting < 1024 ? 1024 : waiting,
                                   cfg->shard_k,
@@ -430,6 +431,11 @@ static void summarise(struct run *run, struct run_result *res, const struct rusa
     ri->hold = run->cfg.hold_ms > 0;
     ri->dns_only = run->cfg.dns_only;
     ri->index_skipped = run->skipped;
+    const struct origin_table *tables[MAX_THREADS];
+    for (unsigned i = 0; i < run->nworkers; i++)
+        tables[i] = &run->workers[i].origins;
+    if (origin_report_build(&ri->origins, tables, run->nworkers) < 0)
+        memset(&ri->origins, 0, sizeof(ri->origins)); /* out of memory: no lines, no harm */
 }
 
 static void teardown(struct run *run)

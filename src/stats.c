@@ -8,7 +8,11 @@ void stats_init(struct stats *s)
     memset(s, 0, sizeof(*s));
     hist_init(&s->latency);
     hist_init(&s->dns_latency);
+    for (int i = 0; i < STATS_NPHASES; i++)
+        hist_init(&s->phase[i]);
 }
+
+const char *const stats_phase_names[STATS_NPHASES] = {"wait", "connect", "tls", "ttfb", "transfer"};
 
 void stats_fail(struct stats *s, int code)
 {
@@ -27,6 +31,8 @@ void stats_merge(struct stats *dst, const struct stats *src)
     dst->retries += src->retries;
     dst->resent += src->resent;
     dst->client_limit_requeues += src->client_limit_requeues;
+    dst->busy_requeues += src->busy_requeues;
+    dst->tls_waits += src->tls_waits;
     for (int i = 0; i < 3; i++)
         dst->client_limits[i] += src->client_limits[i];
     for (int i = 0; i < STATS_NCODES; i++)
@@ -61,4 +67,6 @@ void stats_merge(struct stats *dst, const struct stats *src)
     dst->dns_queries += src->dns_queries;
     hist_merge(&dst->latency, &src->latency);
     hist_merge(&dst->dns_latency, &src->dns_latency);
+    for (int i = 0; i < STATS_NPHASES; i++)
+        hist_merge(&dst->phase[i], &src->phase[i]);
 }

@@ -37,6 +37,7 @@ struct tls_session_entry *tls_sessions_get(struct tls_sessions *ts, const char *
         return NULL;
     e->port = port;
     e->warming = NULL;
+    e->no_wait = false;
     memcpy(e->host, host, len);
     e->host[len] = '\0';
     tls_session_init(&e->s);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -16,6 +17,7 @@
 
 #define MAX_REDIRECTS 5
 #define LIMIT_REQUEUES 100 /* client-limit requeues per URL before it fails */
+#define BUSY_REQUEUES 8    /* requeues per URL at an origin whose budget a 429/503 cut */
 #define LIMIT_BACKOFF_MS 50
 #define GRACE_MS 2000
 #define IDLE_MS 30000
@@ -48,6 +50,23 @@ static void check_done(struct worker *w)
     reactor_stop(&w->r);
 }
 
+/* This thread's CPU time per finished URL: what the origins' budgets weigh a round trip
+ * against. First after 8 URLs (their handshakes included: an overestimate, which errs towards
+ * fewer requests in flight), then every 32, smoothed. */
+static void measure_cpu(struct worker *w)
+{
+    uint64_t done = w->stats.ok + w->stats.failed;
+    if (done - w->cpu_mark_done < (w->cpu_mark_done ? 32u : 8u))
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    uint64_t us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+    double per = (double)(us - w->cpu_mark_us) / (double)(done - w->cpu_mark_done);
+    w->cpu_us_per_req = w->cpu_us_per_req ? 0.75 * w->cpu_us_per_req + 0.25 * per : per;
+    w->cpu_mark_us = us;
+    w->cpu_mark_done = done;
+}
+
 /* A job's single final state: counted, reported, freed. */
 static void finish(struct worker *w, struct job *j, int err)
 {
@@ -57,6 +76,7 @@ static void finish(struct worker *w, struct job *j, int err)
         w->stats.pings_failed += err != 0;
     } else {
         result_record(&w->results, &w->stats, &w->progress, j, err, timer_now_us() - j->start_us);
+        measure_cpu(w);
     }
     if (err == 0 && j->req.sink == SINK_MEMORY) { /* the index: the run parses it */
         free(w->src->body);
@@ -137,7 +157,8 @@ static struct job *take(struct worker *w)
     /* Take no more than the connections can carry, so other threads get their share. */
     const struct config *cfg = w->sh->cfg;
     const struct worker_mode *m = w->mode;
-    unsigned cap = m && m->jobs_in_flight ? m->jobs_in_flight : w->slots.n * cfg->pipeline;
+    unsigned depth = cfg->pipeline ? cfg->pipeline : ORIGIN_MAX_DEPTH;
+    unsigned cap = m && m->jobs_in_flight ? m->jobs_in_flight : w->slots.n * depth;
     while (!w->exhausted && w->busy < cap) {
         uint64_t now = timer_now_us();
         /* The mode's share (--hold: -k per thread), or --duration's end. */
@@ -188,7 +209,7 @@ static bool warming(const struct conn *c)
 static bool session_busy(struct tls_session_entry *e)
 {
     const struct conn *c = (const struct conn *)e->warming;
-    if (e->s.valid)
+    if (e->s.valid || e->no_wait)
         return false;
     if (c && warming(c) && c->port == e->port && strcmp(c->host, e->host) == 0)
         return true;
@@ -205,73 +226,122 @@ static void flush_dirty(struct reactor *r, void *arg)
     connpool_flush(&w->slots);
 }
 
-/* Send j on its way. Returns false when it must wait for a connection slot. */
-static bool route(struct worker *w, struct job *j, struct conn *hint)
+static void on_resume(void *arg);
+
+/* The outcome of routing a job. */
+enum route_rc {
+    ROUTED, /* on a connection, at the resolver, or ended */
+    PARKED, /* waiting for room at its origin (or its host's first TLS session) */
+};
+
+/* j goes on a connection that already serves its origin: the open one with the fewest requests
+ * in flight below the origin's pipeline depth. */
+static bool send_on_open(struct worker *w, struct job *j, struct origin *o, struct conn *hint)
 {
-    if (w->mode && w->mode->route) {
-        w->mode->route(w, j);
-        return true;
-    }
-    /* --hold measures connections: every job gets its own. */
-    bool own = w->mode && w->mode->own_conn;
-    struct conn *c = own ? NULL : connpool_find(&w->slots, &j->req, w->sh->cfg->pipeline, hint);
-    if (c) {
-        w->stats.conns_reused_requests += c->served > 0;
-        j->req.t_addr_us = j->req.t_conn_us = j->req.t_tls_us = timer_now_us();
-        conn_push(c, &j->req, false);
-        connpool_mark(&w->slots, c);
-        return true;
-    }
-    const struct hc_entry *he;
-    int rc = resolver_get(&w->resolver, j, &he);
-    if (rc <= 0) { /* parked until its lookup ends, or none could start */
-        if (rc < 0)
-            finish(w, j, rc);
-        return true;
-    }
-    if (he->err || he->naddr == 0) {
-        finish(w, j, he->err ? he->err : VL_EDNS_NOTFOUND);
-        return true;
-    }
-    if (!j->req.t_addr_us)
-        j->req.t_addr_us = timer_now_us();
+    bool own = w->mode && w->mode->own_conn; /* --hold measures connections: one per job */
+    struct conn *c =
+        own ? NULL : connpool_find(&w->slots, &j->req, origin_depth(o, &w->origins), hint);
+    if (!c)
+        return false;
+    w->stats.conns_reused_requests += c->served > 0;
+    j->req.t_addr_us = j->req.t_conn_us = j->req.t_tls_us = timer_now_us();
+    o->inflight++;
+    conn_push(c, &j->req, false);
+    connpool_mark(&w->slots, c);
+    return true;
+}
+
+/* j opens a connection of its own to he's addresses, if its origin and the slots allow. */
+static enum route_rc open_for(struct worker *w, struct job *j, struct origin *o,
+                              const struct hc_entry *he)
+{
     const struct url *u = &j->req.u;
+    bool own = w->mode && w->mode->own_conn;
     struct tls_session_entry *se =
         u->scheme == URL_HTTPS ? tls_sessions_get(&w->sessions, u->host, u->host_len, u->port)
                                : NULL;
     if (se && session_busy(se)) {
         /* Parked apart: jobs for other hosts keep being routed meanwhile. */
+        w->stats.tls_waits++;
         jobq_push(&w->session_wait, j);
-        return true;
+        return PARKED;
     }
-    c = connpool_slot(&w->slots, !own); /* held connections are never evicted */
-    if (!c)
-        return false;
+    struct conn *c = origin_may_connect(o, &w->origins) ? connpool_slot(&w->slots, !own) : NULL;
+    if (!c) { /* its origin's cap, or every slot busy: it waits for room */
+        origin_park(&w->origins, o, j);
+        return PARKED;
+    }
     if (se && !se->s.valid)
         se->warming = c; /* this one gets the host's first session */
     w->stats.conns_opened++;
+    j->req.t_addr_us = timer_now_us(); /* its wait ends: address known, room, a slot */
+    origin_connecting(o);
+    o->inflight++;
     conn_open(c, &j->req, he, se ? &se->s : NULL);
-    return true;
+    c->owner_data = o;
+    return ROUTED;
 }
 
+/* Send j on its way: a mode's own route, an open connection of its origin, or (once its name
+ * is known) a new connection; else it waits for room at its origin. */
+static enum route_rc route(struct worker *w, struct job *j, struct conn *hint)
+{
+    if (w->mode && w->mode->route) {
+        w->mode->route(w, j);
+        return ROUTED;
+    }
+    struct origin *o = j->origin;
+    if (!o && !(o = j->origin = origins_get(&w->origins, &j->req.u, j->req.origin, on_resume))) {
+        finish(w, j, VL_ENOMEM);
+        return ROUTED;
+    }
+    if (!origin_has_room(o, &w->origins, timer_now_us())) {
+        origin_park(&w->origins, o, j);
+        return PARKED;
+    }
+    if (send_on_open(w, j, o, hint))
+        return ROUTED;
+    const struct hc_entry *he;
+    int rc = resolver_get(&w->resolver, j, &he);
+    if (rc <= 0) { /* parked until its lookup ends, or none could start */
+        if (rc < 0)
+            finish(w, j, rc);
+        return ROUTED;
+    }
+    if (he->err || he->naddr == 0) {
+        finish(w, j, he->err ? he->err : VL_EDNS_NOTFOUND);
+        return ROUTED;
+    }
+    return open_for(w, j, o, he);
+}
+
+/* Route what can go now: first the jobs waiting at origins that have room again (round robin,
+ * until one that cannot go yet is met), then new and returning jobs from take(). */
 static void fill(struct worker *w, struct conn *hint)
 {
     if (w->filling)
         return; /* a callback under an outer fill: the outer loop carries on */
     w->filling = true;
-    for (;;) {
-        struct job *j = take(w);
-        if (!j)
-            break;
-        if (!route(w, j, hint)) {
-            /* Every slot is busy: put it back first in line for the next free connection. */
-            jobq_push_front(&w->ready, j);
-            break;
-        }
+    for (struct job *j; (j = origins_next_ready(&w->origins, timer_now_us())) != NULL;) {
+        if (route(w, j, hint) == PARKED)
+            break; /* room at its origin, but no slot yet: wait for one to free */
+        hint = NULL;
+    }
+    for (struct job *j; (j = take(w)) != NULL;) {
+        route(w, j, hint);
         hint = NULL;
     }
     w->filling = false;
     check_done(w);
+}
+
+/* A Retry-After pause ended: the origin's waiting jobs may go. */
+static void on_resume(void *arg)
+{
+    struct origin *o = arg;
+    struct job *j = o->waiting.head;
+    if (j)
+        fill(j->owner, NULL);
 }
 
 /* ---- retries ---- */
@@ -303,6 +373,18 @@ static void backoff(struct worker *w, struct job *j, uint64_t ms)
     reactor_timer_in(&w->r, &j->backoff, ms);
 }
 
+/* A "too many" or "unavailable" with no Retry-After, from an origin that still has other
+ * requests in flight: the origin's budget was cut for it, and that is the backoff. The URL
+ * waits in the origin's queue, uncounted (the overload was the run's, not the URL's), at most
+ * BUSY_REQUEUES times; alone at its origin, it backs off and counts as usual. */
+static bool waits_at_origin(const struct worker *w, const struct job *j, int err)
+{
+    const struct origin *o = j->origin;
+    return err == VL_ESTATUS && w->origins.conf.adaptive && o && o->inflight > 0 &&
+           !j->req.retry_after && (j->req.status == 429 || j->req.status == 503) &&
+           j->busy_requeues < BUSY_REQUEUES;
+}
+
 static void fail_or_retry(struct worker *w, struct job *j, int err)
 {
     const struct config *cfg = w->sh->cfg;
@@ -317,6 +399,12 @@ static void fail_or_retry(struct worker *w, struct job *j, int err)
         j->limit_requeues++;
         w->stats.client_limit_requeues++;
         backoff(w, j, LIMIT_BACKOFF_MS);
+        return;
+    }
+    if (waits_at_origin(w, j, err)) {
+        j->busy_requeues++;
+        w->stats.busy_requeues++;
+        jobq_push(&w->ready, j);
         return;
     }
     bool own_conn = w->mode && w->mode->own_conn; /* a held connection is not retried */
@@ -408,6 +496,7 @@ static void follow_redirect(struct worker *w, struct job *j)
     j->redirect = target;
     j->url = j->redirect;
     j->he = NULL;
+    j->origin = NULL; /* maybe another origin now */
     /* The same limits as a listed URL; the body is saved under the final URL's path, which
      * must be free too. */
     int rc = job_prepare(j, strlen(j->url), w->sh->cfg->output_dir, w->sh->claims);
@@ -418,10 +507,58 @@ static void follow_redirect(struct worker *w, struct job *j)
     jobq_push(&w->ready, j);
 }
 
+/* What a request's end tells its origin: an answer (its first byte's time, for the budget), or
+ * trouble that halves the budget (and a Retry-After that pauses the origin). */
+static void tell_origin(struct worker *w, struct conn *c, struct job *j, int err)
+{
+    struct origin *o = j->origin;
+    const struct request *rq = &j->req;
+    if (!o)
+        return; /* a --hold-ping, or a mode's own job */
+    o->inflight--;
+    bool busy = err == 0 && (rq->status == 429 || rq->status == 503);
+    if (err == 0 && !busy) /* a first byte in the same loop turn as the request: ttfb 0 */
+        origin_answered(o, &w->origins,
+                        rq->t_first_us > rq->t_tls_us ? rq->t_first_us - rq->t_tls_us : 0,
+                        w->cpu_us_per_req, rq->pipelined);
+    if ((err && rq->pipelined && !rq->answered) || err == VL_EEXCESS)
+        origin_pipeline_failed(o); /* lost in the middle of a pipeline */
+    enum origin_why why = busy               ? (rq->status == 429 ? WHY_STATUS_429 : WHY_STATUS_503)
+                          : err == VL_ERESET ? WHY_RESET
+                          : err == VL_ECONNREFUSED || err == VL_ECONNECT     ? WHY_REFUSED
+                          : err <= VL_ETIMEOUT_CONNECT && err >= VL_ETIMEOUT ? WHY_TIMEOUT
+                                                                             : WHY_NONE;
+    if (why == WHY_NONE)
+        return;
+    uint64_t now = timer_now_us();
+    struct origin_trouble tr = {why, rq->retry_after, rq->t_tls_us, connpool_busy(&w->slots, o, c)};
+    origin_trouble(o, &tr, now);
+    if (o->paused_until_us > now)
+        reactor_timer_in(&w->r, &o->resume, (o->paused_until_us - now) / 1000 + 1);
+}
+
+/* The first answer on a connection that made a full handshake came with no session to keep (a
+ * TLS 1.3 server sends its ticket before any data, if at all; nginx with tickets and its
+ * session cache off sends none): the host gives none, so connections to it stop waiting. */
+static void note_no_session(struct worker *w, const struct conn *c)
+{
+    if (!c->secure || c->served != 1 || !c->tls->full || tls_awaiting_ticket(c->tls))
+        return;
+    struct tls_session_entry *se =
+        tls_sessions_get(&w->sessions, c->host, strlen(c->host), c->port);
+    if (!se || se->s.valid || se->no_wait)
+        return;
+    se->no_wait = true;
+    release_session_waiters(w);
+}
+
 static void on_request_done(void *arg, struct conn *c, struct request *rq, int err)
 {
     struct worker *w = arg;
     struct job *j = job_of(rq);
+    tell_origin(w, c, j, err);
+    if (err == 0)
+        note_no_session(w, c);
     if (err == 0) {
         w->stats.requests++;
         if (j->req.action == REQ_REDIRECT)
@@ -458,6 +595,10 @@ static void on_ready(void *arg, struct conn *c, enum conn_ready how)
 static void on_closed(void *arg, struct conn *c, int err)
 {
     struct worker *w = arg;
+    struct origin *o = c->owner_data;
+    if (o)
+        o->conns--;
+    c->owner_data = NULL;
     w->stats.discarded_excess += err == VL_EEXCESS;
     if (c->was_ready) {
         w->open_now--;
@@ -548,6 +689,13 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     }
     tls_sessions_init(&w->sessions);
     resolver_init(&w->resolver, sh->hosts, &w->dns, &w->r, &w->stats, id);
+    unsigned per_thread = (cfg->max_per_host + cfg->threads - 1) / cfg->threads;
+    struct origin_conf oc = {cfg->adaptive, per_thread ? per_thread : 1, cfg->pipeline};
+    if (origins_init(&w->origins, &oc) < 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = VL_ENOMEM;
+        goto fail_all;
+    }
     outdir_init(&w->out);
     if (cfg->output_dir && (rc = outdir_open(&w->out, cfg->output_dir, err, errlen)) < 0)
         goto fail_all;
@@ -563,6 +711,7 @@ int worker_init(struct worker *w, unsigned id, const struct shared *sh, char *er
     }
     return 0;
 fail_all:
+    origins_fini(&w->origins);
     outdir_close(&w->out);
     connpool_fini(&w->slots);
     tls_thread_fini(&w->tls);
@@ -620,9 +769,11 @@ void worker_fini(struct worker *w)
 {
     reactor_timer_cancel(&w->r, &w->grace);
     reactor_timer_cancel(&w->r, &w->pace);
+    w->mode = NULL; /* the connections closed below are the teardown's, not the mode's to see */
     if (w->sh->mode && w->sh->mode->fini)
         w->sh->mode->fini(w);
     connpool_fini(&w->slots);
+    origins_fini(&w->origins);
     tls_sessions_fini(&w->sessions);
     job_pool_fini(&w->pool);
     outdir_close(&w->out);

@@ -437,10 +437,13 @@ lat_curl() {
 
 lat_case() {
     case $1 in
-    default) lat_volley volley.default "full job, default -t/-k" ;;
-    k25) lat_volley volley.t2k25 "full job -t 2 -k 25" -t 2 -k 25 ;;
-    k25p8) lat_volley volley.t2k25p8 "full job -t 2 -k 25 --pipeline 8" -t 2 -k 25 --pipeline 8 ;;
-    k250) lat_volley volley.t2k250 "full job -t 2 -k 250" -t 2 -k 250 ;;
+    default) lat_volley volley.default "full job, no flags (adaptive)" ;;
+    k25) lat_volley volley.fixed.t2k25 "full job -t 2 -k 25" -t 2 -k 25 ;;
+    k25p8) lat_volley volley.fixed.t2k25p8 "full job -t 2 -k 25 --pipeline 8" -t 2 -k 25 --pipeline 8 ;;
+    k64p8) lat_volley volley.fixed.t2k64p8 "full job -t 2 -k 64 --pipeline 8" -t 2 -k 64 --pipeline 8 ;;
+    k250) lat_volley volley.fixed.t2k250 "full job -t 2 -k 250" -t 2 -k 250 ;;
+    k250p8) lat_volley volley.fixed.t2k250p8 "full job -t 2 -k 250 --pipeline 8" -t 2 -k 250 \
+        --pipeline 8 ;;
     curl) lat_curl ;;
     curl200) lat_curl 200 ;;
     lab100)
@@ -453,7 +456,7 @@ lat_case() {
 
 # Every case at each RTT, tools interleaved and rotated from round to round; runs go to LAT_RUNS.
 latency_world() {
-    local cases=(default curl k25 lab100 k25p8 curl200 k250) n=7 i
+    local cases=(default curl k25 lab100 k25p8 curl200 k250 k64p8 k250p8) n=9 i
     LAT_VARGS=(--json -q --cacert "$CA" --resolve "api.volley.test:$HTTPS_PORT:$LAT_ADDR"
         --resolve "img.volley.test:$HTTPS_PORT:$LAT_ADDR")
     RUNS=$LAT_RUNS

@@ -401,6 +401,24 @@ def latency_checks(rows):
         lambda v: v <= 1.0,
         "full job; curl: the index, then the list",
     )
+
+    def vs_fixed(rs):
+        v = rs[0]["wall_s"] / rs[1]["wall_s"]
+        return v, f"{rs[0]['wall_s']:.2f} s / {rs[1]['wall_s']:.2f} s = {v:.2f} x ({rs[1]['setting']})"
+
+    for rtt in sorted({r["rtt_ms"] for r in rows}):
+        fixed = [(r["id"], r) for r in rows if r["id"].startswith(f"lat.{rtt}.volley.fixed.")]
+        c.add(
+            f"RTT {rtt} ms: volley with no flags <= 1.2 x its best fixed -t/-k/--pipeline",
+            [
+                (f"lat.{rtt}.volley.default", c.get(f"lat.{rtt}.volley.default")),
+                (f"lat.{rtt}.volley.fixed (best)", c.best_of(f"lat.{rtt}.volley.fixed.")),
+            ]
+            + fixed,
+            vs_fixed,
+            lambda v: v <= 1.2,
+            "full job, the same round",
+        )
     return c.out
 
 

@@ -42,6 +42,13 @@ The behaviour is chosen by the request path (N, S, K, MS, CODE are decimal integ
                       later ones 200 with body "ok KEY".
   /flakyreset/KEY/N   the first N requests for KEY get a RST before any response byte;
                       later ones 200 with body "ok KEY".
+  /limit/N/MS/ID      a resource that serves N requests at once: a request that arrives
+                      while N others (of any ID, on any connection) are being served gets
+                      429 at once (with "?retry=S": and "Retry-After: S"); else it is
+                      served MS ms later, 200 with the body "ok ID".  /stats "limit" says
+                      "peak" (most served at once), "served", "rejected", and "events":
+                      [[ms since the first /limit request, status], ...] in arrival order
+                      (the first 5,000).
   /redirect-loop/N    302, Location: /redirect-loop/N+1 (forever).
   /redirect/K         K hops of 302 then 200 "done"; Location is path-absolute
                       ("/redirect/K-1").
@@ -158,6 +165,7 @@ LINGER_S = 2.0  # how long a graceful close drains the client's leftovers
 HANDSHAKE_S = 10.0
 AFTER_CLOSE_S = 1.0  # how long a "Connection: close" response waits to see more requests
 MAX_TARGETS = 100  # targets kept per connection record
+MAX_LIMIT_EVENTS = 5000  # /limit arrivals kept
 
 # Actions a handler returns to the connection loop.
 KEEP = "keep"  # response complete, connection reusable
@@ -191,6 +199,33 @@ class State:
         self.connections = {}
         self.conns = []
         self.flaky = {}
+        self.limit = self.new_limit()
+
+    @staticmethod
+    def new_limit():
+        return {"now": 0, "peak": 0, "served": 0, "rejected": 0, "events": [], "t0": None}
+
+    def limit_enter(self, n):
+        """Take one of n places of /limit; False (counted as rejected) when all are taken."""
+        with self.lock:
+            lim = self.limit
+            now = time.monotonic()
+            if lim["t0"] is None:
+                lim["t0"] = now
+            ok = lim["now"] < n
+            if len(lim["events"]) < MAX_LIMIT_EVENTS:
+                lim["events"].append([round((now - lim["t0"]) * 1000, 1), 200 if ok else 429])
+            if not ok:
+                lim["rejected"] += 1
+                return False
+            lim["now"] += 1
+            lim["peak"] = max(lim["peak"], lim["now"])
+            return True
+
+    def limit_leave(self):
+        with self.lock:
+            self.limit["now"] -= 1
+            self.limit["served"] += 1
 
     def count_request(self, target):
         with self.lock:
@@ -243,8 +278,11 @@ class State:
 
     def snapshot(self):
         with self.lock:
+            lim = {k: v for k, v in self.limit.items() if k not in ("now", "t0")}
+            lim["events"] = list(lim["events"])
             return {"requests": dict(self.requests), "connections": dict(self.connections),
-                    "conns": [dict(r, targets=list(r["targets"])) for r in self.conns]}
+                    "conns": [dict(r, targets=list(r["targets"])) for r in self.conns],
+                    "limit": lim}
 
     def reset(self):
         with self.lock:
@@ -252,6 +290,7 @@ class State:
             self.connections.clear()
             del self.conns[:]
             self.flaky.clear()
+            self.limit = self.new_limit()
 
     def log(self, msg):
         if self.verbose:
@@ -783,6 +822,20 @@ def h_flakyreset(conn, req, args, prefix):
     return respond(conn, req, 200, ("ok %s" % key).encode())
 
 
+def h_limit(conn, req, args, prefix):
+    if len(args) < 3:
+        raise BadRequest()
+    n, delay, key = intarg(args, 0, 1), intarg(args, 1, 0, 60000) / 1000.0, args[2]
+    if not conn.state.limit_enter(n):
+        extra = [("Retry-After", req.query["retry"][0])] if "retry" in req.query else []
+        return respond(conn, req, 429, b"too many\n", extra)
+    try:
+        time.sleep(delay)
+    finally:
+        conn.state.limit_leave()
+    return respond(conn, req, 200, ("ok %s" % key).encode())
+
+
 def redirect(conn, req, location):
     return respond(conn, req, 302, b"redirect\n", [("Location", location)])
 
@@ -865,6 +918,7 @@ BEHAVIOURS = {
     "tecl": h_tecl,
     "flaky": h_flaky,
     "flakyreset": h_flakyreset,
+    "limit": h_limit,
     "redirect-loop": h_redirect_loop,
     "redirect": h_redirect,
     "redirect-rel": h_redirect_rel,

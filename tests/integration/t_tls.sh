@@ -157,6 +157,7 @@ start_tls_nginx() {
     mkdir -p "$TLS_DIR/tmp"
     big_leaf mid 340 && big_leaf big 430 || return 1
     P13=$(free_port) P12=$(free_port) PMID=$(free_port) PBIG=$(free_port)
+    PNR13=$(free_port) PNR12=$(free_port)
     [[ $(id -u) == 0 ]] && user="user root root;"
     cat >"$TLS_DIR/nginx.conf" <<EOF
 daemon off;
@@ -182,6 +183,18 @@ http {
     ssl_protocols TLSv1.2 TLSv1.3;
     server { listen 127.0.0.1:$P13 ssl; ssl_protocols TLSv1.3; }
     server { listen 127.0.0.1:$P12 ssl; ssl_protocols TLSv1.2; }
+    server {
+        listen 127.0.0.1:$PNR13 ssl;
+        ssl_protocols TLSv1.3;
+        ssl_session_tickets off;
+        ssl_session_cache off;
+    }
+    server {
+        listen 127.0.0.1:$PNR12 ssl;
+        ssl_protocols TLSv1.2;
+        ssl_session_tickets off;
+        ssl_session_cache off;
+    }
     server {
         listen 127.0.0.1:$PMID ssl;
         ssl_certificate $TLS_DIR/mid.pem;
@@ -246,6 +259,26 @@ t_tls13_churn() {
     } && pass
 }
 
+# never_resumes NAME PORT VERSION: a server that keeps no sessions, a new connection per request
+# over 4 slots. Every handshake is counted full, as the server logged it; once the first answer
+# came with no session, new connections stop waiting for one (at most the first 3 URLs waited,
+# twice each: for the handshake, then for a ticket that did not come).
+never_resumes() {
+    tls_begin "$1"
+    fixture_subset "$CASE_DIR/want" 16
+    url_list "https://img.volley.test:$2" 16 >"$CASE_DIR/urls"
+    run_volley -t 1 -k 4 --requests-per-conn 1 --json "${WORLD_ARGS[@]}" -i "$CASE_DIR/urls" \
+        -o "$OUT"
+    local n
+    n=$(log_count "$2" "$3 \\. ")
+    assert_exit 0 && assert_saved "$CASE_DIR/want" "img.volley.test:$2/600" && json_check '
+t = get("tls")
+assert t["full"] == 16 and t["resumed"] == 0, "tls %r" % t
+assert t["waits"] <= 6, "%d waits for a session that never comes" % t["waits"]' && {
+        [[ $n == 16 ]] || fail "$CASE" "the server logged $n of 16 requests on new sessions"
+    } && pass
+}
+
 # The certificate checks over TLS 1.2: another CA, another name.
 t_tls12_refused() {
     begin tls12_untrusted_ca
@@ -303,6 +336,8 @@ if start_tls_nginx; then
     fetch_version tls13_only_server "$P13" TLSv1.3
     fetch_version tls12_only_server "$P12" TLSv1.2
     t_tls13_churn
+    never_resumes tls13_server_never_resumes "$PNR13" TLSv1.3
+    never_resumes tls12_server_never_resumes "$PNR12" TLSv1.2
     t_tls12_refused
     t_cert_two_records
     t_cert_too_big
