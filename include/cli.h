@@ -13,7 +13,7 @@
 struct resolve_entry {
     char host[256];
     uint16_t port;
-    char addr[64]; /* IPv4 or IPv6 text, brackets removed */
+    char addr[400]; /* "A[,B...]": IPv4 or IPv6 literals (IPv6 maybe in brackets) */
 };
 
 struct config {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bindaddr.h"
+#include "dial.h"
 #include "hostcache.h"
 #include "http_parse.h"
 #include "reactor.h"
@@ -89,8 +90,7 @@ struct conn {
     uint32_t origin; /* url_origin_hash of the target */
     bool ip_literal;
     char host[256];
-    const struct hc_entry *he;
-    unsigned addr_idx;
+    struct dial dial;     /* the connect, racing the host's addresses */
     struct tls_conn *tls; /* owned, made for the slot's first https connection, then reused */
     struct tls_session *session; /* borrowed: offered, and where a full handshake's goes */
     void *owner_data;            /* the owner's, set after conn_open; never read here */

@@ -67,14 +67,17 @@ int hostcache_get(struct hostcache *hc, const char *host, size_t len, uint16_t p
  * not one. */
 int hc_addr_parse(const char *text, size_t len, struct hc_addr *a);
 /* a as a socket address on port, in *ss; returns its length. */
+/* "A[,B...]" (curl's --resolve list; an IPv6 address may be in brackets) into at most cap
+ * addresses. Returns how many, or -1 for anything else. */
+int hc_addr_list_parse(const char *text, struct hc_addr *out, unsigned cap);
 socklen_t hc_addr_sockaddr(const struct hc_addr *a, uint16_t port, struct sockaddr_storage *ss);
 /* Publish the owner's result (err, or naddr addresses, kept up to HC_MAX_ADDRS) and wake the
  * waiters. The only writer of an entry. */
 void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err,
                       const struct hc_addr *addrs, unsigned naddr, uint64_t lookup_us);
-/* --resolve HOST:PORT:ADDR: a ready entry that hostcache_get gives for that host on that port
- * only (ADDR an IPv4 or IPv6 literal). Before the threads start. Returns 0, VL_EUSAGE for an
- * ADDR that is no literal, or VL_ENOMEM. */
-int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, const char *addr);
+/* --resolve HOST:PORT:ADDRS: a ready entry that hostcache_get gives for that host on that port
+ * only (ADDRS as hc_addr_list_parse takes it). Before the threads start. Returns 0, VL_EUSAGE
+ * for ADDRS that are no such list, or VL_ENOMEM. */
+int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, const char *addrs);
 
 #endif

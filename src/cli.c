@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "hostcache.h"
 
 #define MAX_CONNS 50000
 
@@ -75,8 +76,8 @@ static const struct opt opts[] = {
     {O("insecure", 0, O_TRUE, insecure, 0, 0, NULL, "do not verify certificates (warns)", NULL)},
     {O("dns-server", 0, O_STR, dns_servers, 0, 0, "LIST", "DNS servers, IP[:PORT][,...]", NULL)},
     {O("resolve", 0, O_CUSTOM, resolve, 0, 0, "H:P:A",
-       "use address A for host H, port P (repeatable)",
-       "HOST:PORT:ADDRESS, e.g. example.com:443:127.0.0.1"),
+       "use address A (or A,B,... tried as DNS answers are) for\nhost H, port P (repeatable)",
+       "HOST:PORT:ADDRESS[,ADDRESS...], e.g. example.com:443:127.0.0.1"),
      .parse = parse_resolve},
     {O("max-size", 0, O_SIZE, max_size, 0, 0, "BYTES",
        "largest body accepted (default 1 GiB; k, M, G suffixes)", "bytes, e.g. 1048576 or 64M")},
@@ -283,17 +284,10 @@ static int parse_resolve(struct config *c, const char *arg)
         return -1;
     e.port = (uint16_t)port_v;
     const char *a = p2 + 1;
-    size_t alen = strlen(a);
-    if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
-        a++;
-        alen -= 2;
-    }
-    if (alen == 0 || alen >= sizeof(e.addr))
+    struct hc_addr tmp[HC_MAX_ADDRS];
+    if (strlen(a) >= sizeof(e.addr) || hc_addr_list_parse(a, tmp, HC_MAX_ADDRS) < 0)
         return -1;
-    memcpy(e.addr, a, alen);
-    unsigned char tmp[16];
-    if (inet_pton(AF_INET, e.addr, tmp) != 1 && inet_pton(AF_INET6, e.addr, tmp) != 1)
-        return -1;
+    memcpy(e.addr, a, strlen(a) + 1);
     struct resolve_entry *v = realloc(c->resolve, (c->nresolve + 1) * sizeof(*v));
     if (!v)
         return -1;

@@ -26,6 +26,7 @@ static void on_io(struct reactor *r, struct reactor_io *io, int events);
 static void on_timer(void *arg);
 static void flush(struct conn *c);
 static void start_ready(struct conn *c);
+static void on_dialed(void *arg, int fd, int err);
 
 void conn_init(struct conn *c, const struct conn_env *env)
 {
@@ -34,6 +35,7 @@ void conn_init(struct conn *c, const struct conn_env *env)
     c->state = CONN_FREE;
     reactor_io_init(&c->io, -1, on_io, c);
     timer_init(&c->timer, on_timer, c);
+    dial_init(&c->dial, env->r, env->binds, env->bind_cursor, on_dialed, c);
 }
 
 void conn_fini(struct conn *c)
@@ -101,51 +103,22 @@ static void set_target(struct conn *c, const struct url *u)
     c->ip_literal = u->ipv6 || inet_pton(AF_INET, c->host, &tmp) == 1;
 }
 
-/* Try he's addresses from addr_idx on. Returns 0 when a connect is under way or done. */
-static int try_connect(struct conn *c)
-{
-    int err = VL_ECONNECT;
-    for (; c->addr_idx < c->he->naddr; c->addr_idx++) {
-        struct sockaddr_storage ss;
-        const struct hc_addr *a = &c->he->addr[c->addr_idx];
-        socklen_t len = hc_addr_sockaddr(a, c->port, &ss);
-        int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return err_from_errno(errno); /* a client limit: no point trying other addresses */
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        int rc = bindaddr_apply(c->env->binds, fd, a->family, c->env->bind_cursor);
-        if (rc == 0 && (connect(fd, (struct sockaddr *)&ss, len) == 0 || errno == EINPROGRESS)) {
-            reactor_io_init(&c->io, fd, on_io, c);
-            return 0;
-        }
-        err = rc < 0 ? rc : err_from_errno(errno);
-        close(fd);
-        if (err_is_client_limit(err))
-            return err; /* ours, not this address's: the worker backs off and requeues */
-    }
-    return err;
-}
-
 void conn_open(struct conn *c, struct request *rq, const struct hc_entry *he,
                struct tls_session *session)
 {
     c->session = session;
     set_target(c, &rq->u);
-    c->he = he;
-    c->addr_idx = 0;
     c->served = 0;
     c->wqueued = c->wsent = 0;
     c->keep_alive = true;
     c->was_ready = false;
     c->state = CONN_CONNECTING;
     conn_push(c, rq, false);
-    int rc = try_connect(c);
+    int rc = dial_start(&c->dial, he, c->port);
     if (rc < 0) {
         defer_close(c, rc);
         return;
     }
-    interest(c, REACTOR_WRITE);
     arm(c, c->env->connect_timeout_ms);
 }
 
@@ -165,26 +138,15 @@ static void start_handshake(struct conn *c)
     arm(c, c->env->connect_timeout_ms);
 }
 
-static void on_connected(struct conn *c)
+/* The race of addresses is over: a connected socket, or why none connected. */
+static void on_dialed(void *arg, int fd, int err)
 {
-    int soerr = 0;
-    socklen_t len = sizeof(soerr);
-    if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-        soerr = errno;
-    if (soerr) {
-        /* This address failed: the next one, if any (RFC 8305 lite: in turn, no racing). */
-        reactor_watch(c->env->r, &c->io, 0);
-        close(c->io.fd);
-        c->io.fd = -1;
-        c->addr_idx++;
-        int rc = c->addr_idx < c->he->naddr ? try_connect(c) : err_from_errno(soerr);
-        if (rc < 0) {
-            conn_close(c, rc);
-            return;
-        }
-        interest(c, REACTOR_WRITE);
+    struct conn *c = arg;
+    if (err) {
+        conn_close(c, err);
         return;
     }
+    reactor_io_init(&c->io, fd, on_io, c);
     if (c->head)
         c->head->t_conn_us = timer_now_us();
     if (c->scheme == URL_HTTPS) {
@@ -192,7 +154,7 @@ static void on_connected(struct conn *c)
         interest(c, REACTOR_WRITE);
         return;
     }
-    start_ready(c);
+    start_ready(c); /* its flush sets the interest */
 }
 
 static void do_handshake(struct conn *c)
@@ -583,9 +545,6 @@ static void on_io(struct reactor *r, struct reactor_io *io, int events)
     if (c->secure && (events & REACTOR_READ))
         tls_readable(c->tls);
     switch (c->state) {
-    case CONN_CONNECTING:
-        on_connected(c);
-        break;
     case CONN_HANDSHAKE:
         do_handshake(c);
         break;
@@ -628,6 +587,7 @@ void conn_close(struct conn *c, int err)
         return;
     c->state = CONN_CLOSING;
     reactor_timer_cancel(c->env->r, &c->timer);
+    dial_cancel(&c->dial);
     c->deferred_err = 0;
     if (c->io.fd >= 0) {
         reactor_watch(c->env->r, &c->io, 0);

@@ -127,6 +127,25 @@ int hostcache_get(struct hostcache *hc, const char *host, size_t len, uint16_t p
     return rc;
 }
 
+int hc_addr_list_parse(const char *text, struct hc_addr *out, unsigned cap)
+{
+    unsigned n = 0;
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ",");
+        const char *a = p;
+        if (len >= 2 && a[0] == '[' && a[len - 1] == ']') { /* curl's [v6] */
+            a++;
+            len -= 2;
+        }
+        if (n == cap || len == 0 || hc_addr_parse(a, len, &out[n]) < 0)
+            return -1;
+        n++;
+        p += strcspn(p, ",");
+        if (*p == '\0')
+            return (int)n;
+    }
+}
+
 int hc_addr_parse(const char *text, size_t len, struct hc_addr *a)
 {
     char tmp[64];
@@ -177,13 +196,14 @@ void hostcache_finish(struct hostcache *hc, struct hc_entry *e, int err,
             hc->wake(hc->wake_arg, t);
 }
 
-int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, const char *addr)
+int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, const char *addrs)
 {
     char key[300];
-    struct hc_addr a;
+    struct hc_addr a[HC_MAX_ADDRS];
     bool added = false;
     size_t n = preset_key(key, sizeof(key), host, strlen(host), port);
-    if (!n || hc_addr_parse(addr, strlen(addr), &a) < 0)
+    int na = hc_addr_list_parse(addrs, a, HC_MAX_ADDRS);
+    if (!n || na <= 0)
         return VL_EUSAGE;
     pthread_mutex_lock(&hc->mu);
     struct hc_entry *e = find_or_add(hc, key, n, &added);
@@ -192,6 +212,6 @@ int hostcache_preset(struct hostcache *hc, const char *host, uint16_t port, cons
     if (!e)
         return VL_ENOMEM;
     if (added) /* the first --resolve for a host and port counts, as before */
-        hostcache_finish(hc, e, 0, &a, 1, 0);
+        hostcache_finish(hc, e, 0, a, (unsigned)na, 0);
     return 0;
 }

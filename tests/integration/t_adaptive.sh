@@ -134,7 +134,56 @@ assert o["pipeline_off"] is True and o["answered"] == 300, o
 assert get("retries") < 60, "%d retries" % get("retries")' && pass
 }
 
+# blackhole ADDR PORT: a listener on ADDR:PORT whose accept queue is full, so that the kernel
+# drops every further SYN: a connect there neither succeeds nor fails (an address that never
+# answers). Its pid is BLACKHOLE_PID; it ends after 60 s by itself.
+blackhole() {
+    python3 - "$1" "$2" "$CASE_DIR/blackhole.ready" <<'EOF' &
+import socket, sys, time
+addr, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ls = socket.socket()
+ls.bind((addr, port))
+ls.listen(0)
+fill = []
+for _ in range(4):  # past the queue: later clients hang, non-blocking
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex((addr, port))
+    fill.append(c)
+time.sleep(0.3)
+open(ready, "w").close()
+time.sleep(60)
+EOF
+    BLACKHOLE_PID=$!
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -e $CASE_DIR/blackhole.ready ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# (f) A host with two addresses, the first of which never answers: the second is tried 250 ms
+# later and wins, so every URL is fetched with no retry, long before the connect timeout (which
+# the first address alone would have run into, failing the URL).
+t_dead_first_address() {
+    begin adaptive_dead_first_address
+    blackhole 127.0.0.7 "$HTTP_PORT" || {
+        fail "$CASE" "the blackhole listener did not start"
+        return
+    }
+    url_list "http://img.volley.test:$HTTP_PORT" 5 >"$CASE_DIR/urls"
+    run_volley -t 1 --json --retries 0 --connect-timeout 5 -i "$CASE_DIR/urls" \
+        --resolve "img.volley.test:$HTTP_PORT:127.0.0.7,127.0.0.1"
+    stop_pid "$BLACKHOLE_PID"
+    assert_exit 0 && assert_json ok=5 failed=0 && json_check '
+c = get("phases_ms", "connect")
+assert c["max"] >= 240, "the first connect took %r ms, not the 250 ms step" % c["max"]
+assert c["max"] < 4000, "the first connect took %r ms: no race" % c["max"]' && pass
+}
+
 t_grows_with_rtt
+t_dead_first_address
 t_429_converges
 t_retry_after_pauses_origin
 t_fair_across_origins
