@@ -2,22 +2,23 @@
  * may have in flight there, over how many connections and how deep a pipeline, whether the
  * origin asked everyone to wait, and the jobs waiting for room. Adaptive by default:
  *
- * - The target number of requests in flight starts at ORIGIN_START and grows by one per
- *   response while jobs wait for room (slow start: it doubles every round trip), up to a bound
+ * - The target number of requests in flight starts at ORIGIN_START and grows by two per
+ *   response while jobs wait for room (slow start: it triples every round trip), up to a bound
  *   from Little's law: the smallest time to first byte seen on the origin divided by this
  *   thread's CPU time per request, twice over, so that the round trip is covered at the rate
  *   the thread can work (a nearby server needs few; one 100 ms away, hundreds).
  * - A 503, a timeout, a reset or a refused connection halve the target (never below 1), and
  *   from there it grows by one per round trip's worth of responses (additive increase). A 429
- *   sets it to the requests in flight besides the refused one (the server's limit for this
- *   client) and turns pipelining off there; each 429 doubles the round trips between steps
- *   of the increase, and one with Retry-After ends probing above it.
+ *   sets it to what the server was serving besides the refused request (the server's limit
+ *   for this client) and turns pipelining off there; each 429 doubles the round trips between
+ *   steps of the increase, and one with Retry-After ends probing above it.
  *   One cut per burst: trouble with requests sent before the last cut cuts no more.
  *   A Retry-After pauses the whole origin, not just the URL that got it.
- * - The requests go out first as more requests on open connections (pipelining, once the
- *   origin has answered a pipelined connection in order), then as new connections, up to the
- *   per-origin connection cap; a close or a response that cannot be matched in the middle of a
- *   pipeline turns pipelining off for the origin.
+ * - The requests go out first as more requests on open connections (pipelines 2 deep at
+ *   first, doubled as answers come back in order), then on new connections: as many as the
+ *   target needs at the depth proved so far (twice that for a far origin), up to the
+ *   per-origin cap; a close or a response that cannot be matched in the middle of a pipeline
+ *   turns pipelining off for the origin.
  *
  * With a fixed -k and --pipeline, the table only counts and never limits. Per thread: no lock. */
 #ifndef VOLLEY_ORIGIN_H
@@ -31,8 +32,8 @@
 #include "timer.h"
 #include "url.h"
 
-#define ORIGIN_START 4     /* requests in flight to a new origin */
-#define ORIGIN_MAX_DEPTH 8 /* the deepest pipeline --pipeline auto goes to */
+#define ORIGIN_START 8      /* requests in flight to a new origin */
+#define ORIGIN_MAX_DEPTH 16 /* the deepest pipeline --pipeline auto goes to */
 
 /* Why the target last went down (reported). */
 enum origin_why { WHY_NONE, WHY_STATUS_429, WHY_STATUS_503, WHY_TIMEOUT, WHY_RESET, WHY_REFUSED };

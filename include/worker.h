@@ -92,7 +92,7 @@ struct worker {
     struct job_queue session_wait;       /* jobs waiting for their host's first TLS session */
     struct resolver resolver;            /* names to addresses, and the jobs waiting for them */
     struct origin_table origins;         /* per-origin budgets and the jobs waiting for room */
-    double cpu_us_per_req;               /* this thread's CPU time per finished URL, smoothed */
+    double cpu_us_per_req;               /* this thread's CPU time per finished URL, at least */
     uint64_t cpu_mark_us, cpu_mark_done; /* where that was last measured */
     struct job_pool pool;
     struct tls_sessions sessions; /* per host:port, for resumption */

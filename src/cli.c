@@ -86,7 +86,7 @@ static const struct opt opts[] = {
     {O("connect-timeout", 0, O_SECONDS, connect_timeout_ms, 0, 0, "SEC",
        "TCP connect, then TLS handshake, each (default 10)", "seconds > 0, e.g. 10")},
     {O("pipeline", 0, O_CUSTOM, pipeline, 0, 0, "N|auto",
-       "requests in flight per connection (default: auto, probed\nper origin; 1 with -k)",
+       "requests in flight per connection (default: auto, probed\nper origin up to 16; 1 with -k)",
        "a whole number from 1 to 64, or auto"),
      .parse = parse_pipeline},
     {O("max-per-host", 0, O_UINT, max_per_host, 1, MAX_CONNS, "N",

@@ -9,7 +9,9 @@
 #include "strmap.h"
 #include "text.h"
 
-#define PIPELINE_PROOF 1 /* clean responses per depth step before the next */
+#define SLOW_START_STEP 3.0 /* the target's growth per answer in slow start: x4 a round trip */
+#define ORIGIN_FAR_US 5000  /* a first byte later than this: connections are opened ahead */
+#define PIPELINE_PROOF 1    /* clean responses per depth step before the next */
 
 int origins_init(struct origin_table *t, const struct origin_conf *conf)
 {
@@ -56,7 +58,7 @@ static struct origin *create(const struct origin_table *t, const struct url *u, 
     o->target = o->peak_target = ORIGIN_START;
     o->ceiling = 1e9;
     o->patience = 1;
-    o->depth = o->peak_depth = t->conf.depth ? t->conf.depth : 1;
+    o->depth = o->peak_depth = t->conf.depth ? t->conf.depth : 2;
     return o;
 }
 
@@ -90,9 +92,17 @@ unsigned origin_depth(const struct origin *o, const struct origin_table *t)
     return o->no_pipeline ? 1 : o->depth;
 }
 
+/* A connection costs a handshake and pipelines cost nothing, so no more connections than
+ * the target needs at the pipeline depth proved so far; twice that for an origin far enough
+ * that a handshake's round trips, not its CPU time, are the cost, so that connections are
+ * ready before the target reaches them. */
 bool origin_may_connect(const struct origin *o, const struct origin_table *t)
 {
-    return !t->conf.adaptive || o->conns < t->conf.max_conns;
+    if (!t->conf.adaptive)
+        return true;
+    double ahead = o->min_ttfb_us > ORIGIN_FAR_US ? 4 : 1;
+    return o->conns < t->conf.max_conns &&
+           (double)(o->conns * origin_depth(o, t)) < ahead * o->target;
 }
 
 void origin_connecting(struct origin *o)
@@ -180,7 +190,7 @@ void origin_answered(struct origin *o, const struct origin_table *t, uint64_t tt
         double most = bound(o, t, cpu_us);
         bool probe = o->target >= o->ceiling;
         if (o->waiting.head && o->target < most && !(probe && o->frozen)) /* work waits */
-            o->target += probe ? 1.0 / (o->target * o->patience) : 1.0;
+            o->target += probe ? 1.0 / (o->target * o->patience) : SLOW_START_STEP;
         if (o->target > most)
             o->target = most;
         if (o->target > o->peak_target)

@@ -186,19 +186,18 @@ static void test_retry_after(void **state)
     origins_fini(&t);
 }
 
-/* --pipeline auto: 1, then doubled after as many clean answers as the depth, up to 8, only
- * while jobs wait; a loss in a pipeline ends it. A fixed depth stays. */
+/* --pipeline auto: 2 (the probe), then doubled after as many clean pipelined answers as the
+ * depth, up to ORIGIN_MAX_DEPTH, only while jobs wait; a loss in a pipeline ends it. A fixed
+ * depth stays. */
 static void test_pipeline_depth(void **state)
 {
     struct origin_table t = table(64, 0);
     (void)state;
     struct origin *o = get(&t, "https://example.com/");
-    assert_int_equal(origin_depth(o, &t), 1);
-    answer(&t, o, 1, 1000, 10);
-    assert_int_equal(origin_depth(o, &t), 2);
     struct job j = {0};
+    assert_int_equal(origin_depth(o, &t), 2);
     origin_park(&t, o, &j);
-    origin_answered(o, &t, 1000, 10, false); /* not pipelined: no proof at depth 2 */
+    origin_answered(o, &t, 1000, 10, false); /* not pipelined: no proof */
     origin_answered(o, &t, 1000, 10, true);
     assert_int_equal(origin_depth(o, &t), 2);
     origin_answered(o, &t, 1000, 10, true);
@@ -210,11 +209,40 @@ static void test_pipeline_depth(void **state)
     assert_int_equal(origin_depth(o, &t), 1);
     assert_int_equal(o->peak_depth, ORIGIN_MAX_DEPTH);
     assert_ptr_equal(origins_next_ready(&t, 0), &j);
+    struct origin *q = get(&t, "https://idle.example/"); /* no demand: no deeper */
+    for (int i = 0; i < 100; i++)
+        origin_answered(q, &t, 1000, 10, true);
+    assert_int_equal(origin_depth(q, &t), 2);
     struct origin_table f = table(8, 3);
     struct origin *p = get(&f, "https://example.com/");
     answer(&f, p, 100, 1000, 10);
     assert_int_equal(origin_depth(p, &f), 3);
     origins_fini(&f);
+    origins_fini(&t);
+}
+
+/* Connections: no more than the target needs at the depth proved so far; four times that for
+ * a far origin; never over the cap. */
+static void test_connections_follow_target(void **state)
+{
+    struct origin_table t = table(10, 0);
+    (void)state;
+    struct origin *o = get(&t, "https://example.com/");
+    o->target = 8; /* depth 2: 4 connections */
+    o->conns = 3;
+    assert_true(origin_may_connect(o, &t));
+    o->conns = 4;
+    assert_false(origin_may_connect(o, &t));
+    o->target = 100;
+    o->conns = 10; /* the cap */
+    assert_false(origin_may_connect(o, &t));
+    t.conf.max_conns = 64;
+    o->target = 8;
+    o->min_ttfb_us = 50000; /* far: 4 x 8 / 2 = 16 */
+    o->conns = 15;
+    assert_true(origin_may_connect(o, &t));
+    o->conns = 16;
+    assert_false(origin_may_connect(o, &t));
     origins_fini(&t);
 }
 
@@ -235,7 +263,7 @@ static void test_round_robin(void **state)
     for (int i = 0; i < 2; i++)
         origin_park(&t, b, &jb[i]);
     origin_park(&t, c, &jc[0]);
-    b->inflight = 4; /* full: passed over */
+    b->inflight = ORIGIN_START; /* full: passed over */
     assert_ptr_equal(origins_next_ready(&t, 0), &ja[0]);
     assert_ptr_equal(origins_next_ready(&t, 0), &jc[0]);
     assert_ptr_equal(origins_next_ready(&t, 0), &ja[1]);
@@ -309,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_429_names_the_limit),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_pipeline_depth),
+        cmocka_unit_test(test_connections_follow_target),
         cmocka_unit_test(test_round_robin),
         cmocka_unit_test(test_fixed_never_limits),
         cmocka_unit_test(test_report),
